@@ -1,0 +1,44 @@
+"""funcgrad: composable function transformations for numpy code.
+
+Write a pure function with `funcgrad.numpy`; `grad`, `jvp`, `vjp` and
+`linearize` transform it, and `make_jaxpr` shows the program they build.
+
+>>> import funcgrad as fg
+>>> import funcgrad.numpy as fnp
+>>> float(fg.grad(lambda x: fnp.sum(x ** 2))(3.0))
+6.0
+"""
+
+from funcgrad import lax, tree_util
+from funcgrad import numpy as numpy  # installs array methods on tracers
+from funcgrad._api import (
+    grad,
+    jvp,
+    linearize,
+    make_jaxpr,
+    residuals,
+    stop_gradient,
+    value_and_grad,
+    vjp,
+)
+from funcgrad.core import ClosedJaxpr, Jaxpr
+from funcgrad.errors import FuncgradError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClosedJaxpr",
+    "FuncgradError",
+    "Jaxpr",
+    "grad",
+    "jvp",
+    "lax",
+    "linearize",
+    "make_jaxpr",
+    "numpy",
+    "residuals",
+    "stop_gradient",
+    "tree_util",
+    "value_and_grad",
+    "vjp",
+]

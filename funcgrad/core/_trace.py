@@ -1,0 +1,277 @@
+"""Traces, tracers and the interpreter stack that lets transforms nest.
+
+Levels of nested transforms
+---------------------------
+Every active transform owns a `MainTrace` on a stack; its position is its
+*level*. A `Tracer` belongs to exactly one level. When a primitive is bound,
+the trace with the highest level among its arguments handles it; arguments of
+lower levels are lifted into that trace first (they are constants there).
+
+Take `grad(lambda x: grad(lambda y: x * y)(1.0))(2.0)`. The outer `grad`
+pushes level 1 and feeds in `x` at level 1; the inner one pushes level 3 (it
+uses two levels, as the outer one does) and feeds in `y` at level 3. In
+`x * y` the level-3 trace wins, sees `x` as a constant, and its rule computes
+with `x` by binding primitives again, which the level-1 trace then records.
+The inner derivative is therefore `x` itself, still a level-1 tracer, and
+the outer derivative of it is 1. Without levels the two `grad`s would mix
+their perturbations and answer 2.
+
+Level 0 is the evaluation trace: it runs the primitive's implementation.
+The *dynamic* trace, set by staging (`make_jaxpr`, `jit`), stands above
+level 0 for operations whose arguments are all constants, so that those are
+recorded too instead of being computed while tracing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from funcgrad.core._avals import ShapedArray, concrete_aval
+from funcgrad.core._primitive import Primitive
+from funcgrad.errors import ConcretizationError, TracerLeakError
+
+
+class MainTrace:
+    """One active transform on the stack: its level and its state."""
+
+    __slots__ = ("active", "global_data", "level", "trace_type")
+
+    def __init__(self, level: int, trace_type: type, global_data: Any) -> None:
+        self.level = level
+        self.trace_type = trace_type
+        self.global_data = global_data
+        self.active = True
+
+    def __repr__(self) -> str:
+        return f"MainTrace({self.level}, {self.trace_type.__name__})"
+
+
+class Trace:
+    """How one level interprets primitives. Subclasses define the transform."""
+
+    __slots__ = ("main",)
+
+    def __init__(self, main: MainTrace) -> None:
+        self.main = main
+
+    def pure(self, val: Any) -> Tracer:
+        """Box a value of a lower level (constant or outer tracer)."""
+        raise NotImplementedError(f"{type(self).__name__}.pure")
+
+    lift = pure
+
+    def process_primitive(
+        self, primitive: Primitive, tracers: Sequence[Any], params: dict
+    ) -> list[Any]:
+        raise NotImplementedError(f"{type(self).__name__}.process_primitive")
+
+    def full_raise(self, val: Any) -> Any:
+        if not isinstance(val, Tracer):
+            return self.pure(val)
+        level = self.main.level
+        main = val._trace.main
+        if main is self.main:
+            return val
+        if main.level < level:
+            return self.lift(val)
+        raise TracerLeakError(
+            f"A traced value of level {main.level} reached a trace of level "
+            f"{level}; a value escaped the transform that created it."
+        )
+
+
+class EvalTrace(Trace):
+    """Level 0: run each primitive's implementation on concrete arrays."""
+
+    __slots__ = ()
+
+    def pure(self, val: Any) -> Any:
+        return val
+
+    lift = pure
+
+    def process_primitive(
+        self, primitive: Primitive, tracers: Sequence[Any], params: dict
+    ) -> list[Any]:
+        out = primitive.run_impl(*tracers, **params)
+        return out if primitive.multiple_results else [out]
+
+
+class TraceState:
+    """The interpreter stack and the dynamic (staging) trace."""
+
+    __slots__ = ("dynamic", "stack")
+
+    def __init__(self) -> None:
+        base = MainTrace(0, EvalTrace, None)
+        self.stack: list[MainTrace] = [base]
+        self.dynamic: MainTrace = base
+
+
+trace_state = TraceState()
+
+
+@contextmanager
+def new_main(trace_type: type, global_data: Any = None) -> Iterator[MainTrace]:
+    """Push a new level for a transform; pop it (and mark it dead) on exit."""
+    stack = trace_state.stack
+    main = MainTrace(len(stack), trace_type, global_data)
+    stack.append(main)
+    try:
+        yield main
+    finally:
+        stack.pop()
+        main.active = False
+
+
+@contextmanager
+def new_dynamic_main(trace_type: type, global_data: Any = None) -> Iterator[MainTrace]:
+    """Push a staging level that also records operations on constants."""
+    with new_main(trace_type, global_data) as main:
+        previous = trace_state.dynamic
+        trace_state.dynamic = main
+        try:
+            yield main
+        finally:
+            trace_state.dynamic = previous
+
+
+def find_top_trace(args: Sequence[Any]) -> Trace:
+    top = trace_state.dynamic
+    for arg in args:
+        if isinstance(arg, Tracer):
+            main = arg._trace.main
+            if not main.active:
+                raise TracerLeakError(
+                    f"Encountered a traced value of {arg.aval.str_short()} "
+                    f"from a {main.trace_type.__name__} that has already "
+                    f"finished. A value created inside a transformed "
+                    f"function escaped it (stored in a global, a closure or "
+                    f"an attribute) and was used later. Return it from the "
+                    f"function instead."
+                )
+            if main.level > top.level:
+                top = main
+    return top.trace_type(top)
+
+
+def bind(primitive: Primitive, args: Sequence[Any], params: dict) -> Any:
+    trace = find_top_trace(args)
+    tracers = [trace.full_raise(a) for a in args]
+    outs = trace.process_primitive(primitive, tracers, params)
+    outs = [full_lower(o) for o in outs]
+    return outs if primitive.multiple_results else outs[0]
+
+
+def full_lower(val: Any) -> Any:
+    if isinstance(val, Tracer):
+        return val.full_lower()
+    return val
+
+
+def get_aval(x: Any) -> ShapedArray:
+    if isinstance(x, Tracer):
+        return x.aval
+    return concrete_aval(x)
+
+
+def no_transform_active() -> bool:
+    """True when only level 0 is active: the cheap path of the front-end."""
+    return trace_state.dynamic.level == 0 and len(trace_state.stack) == 1
+
+
+class Tracer:
+    """A stand-in for an array inside a transform.
+
+    Arithmetic operators and array methods are installed by
+    `funcgrad.numpy`, which owns their numpy semantics.
+    """
+
+    __slots__ = ("__weakref__", "_trace")
+    __array_priority__ = 1000
+
+    _trace: Trace
+
+    @property
+    def aval(self) -> ShapedArray:
+        raise NotImplementedError(f"{type(self).__name__}.aval")
+
+    def full_lower(self) -> Any:
+        return self
+
+    def concrete_value(self, why: str) -> Any:
+        """The concrete value behind this tracer, or a `ConcretizationError`."""
+        raise ConcretizationError(
+            f"{why} needs a concrete value, but this is an abstract traced "
+            f"value ({self.aval.str_short()}) inside "
+            f"`{self._trace.main.trace_type.__name__}`: its number is not "
+            f"known while the function is being traced. Mark the argument "
+            f"static (`static_argnums`), compute it with numpy outside the "
+            f"function, or use `funcgrad.numpy.where` (and later "
+            f"`funcgrad.lax.cond`) instead of a Python `if`."
+        )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.aval.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.aval.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.aval.ndim
+
+    @property
+    def size(self) -> int:
+        return self.aval.size
+
+    def __len__(self) -> int:
+        if not self.aval.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.aval.shape[0]
+
+    def __bool__(self) -> bool:
+        return bool(self.concrete_value("`bool()` of a traced value"))
+
+    def __int__(self) -> int:
+        return int(self.concrete_value("`int()` of a traced value"))
+
+    def __index__(self) -> int:
+        return int(self.concrete_value("Using a traced value as an index"))
+
+    def __float__(self) -> float:
+        return float(self.concrete_value("`float()` of a traced value"))
+
+    def __complex__(self) -> complex:
+        return complex(self.concrete_value("`complex()` of a traced value"))
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise ConcretizationError(
+            f"`numpy.asarray` (or another numpy function) was called on a "
+            f"traced value ({self.aval.str_short()}) inside "
+            f"`{self._trace.main.trace_type.__name__}`. numpy cannot see "
+            f"through funcgrad's tracers, so the result would lose its "
+            f"derivative or its place in the program. Use the `funcgrad.numpy` "
+            f"function of the same name instead, or call numpy outside the "
+            f"transformed function."
+        )
+
+    def __iter__(self) -> Iterator[Any]:
+        if not self.aval.shape:
+            raise TypeError("iteration over a 0-d traced array")
+        return (self[i] for i in range(self.aval.shape[0]))
+
+    def __hash__(self) -> int:
+        raise TypeError(
+            "A traced array is unhashable, like a numpy array. Use a tuple "
+            "or a Python number as a dictionary key instead."
+        )
+
+    def __repr__(self) -> str:
+        return f"Traced<{self.aval.str_short()}>with<{type(self._trace).__name__}>"

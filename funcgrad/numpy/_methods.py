@@ -1,0 +1,142 @@
+"""Give traced values numpy's operators and array methods.
+
+`funcgrad.core.Tracer` knows nothing of numpy semantics; this module, run on
+import of `funcgrad.numpy`, installs them, so `x + 1`, `x @ w`, `x.T`,
+`x.sum(axis=0)` and `x[1:, None]` behave on traced values as on arrays. A
+numpy ufunc applied to a tracer (`numpy.sin(x)`, or `array * x`) is routed to
+the `funcgrad.numpy` function of the same name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcgrad.core import Tracer
+from funcgrad.errors import FuncgradTypeError
+from funcgrad.numpy import _creation, _indexing, _linalg, _reductions, _shape, _ufuncs
+from funcgrad.numpy._util import cast
+
+
+def _swap(fn: Any) -> Any:
+    def reflected(self: Any, other: Any) -> Any:
+        return fn(other, self)
+
+    return reflected
+
+
+def _method(fn: Any) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = fn.__name__
+    return method
+
+
+def _reshape_method(self: Any, *shape: Any, order: str = "C") -> Any:
+    if len(shape) == 1 and not isinstance(shape[0], int | np.integer):
+        shape = shape[0]
+    return _shape.reshape(self, shape, order=order)
+
+
+def _transpose_method(self: Any, *axes: Any) -> Any:
+    if len(axes) == 1 and not isinstance(axes[0], int | np.integer):
+        axes = axes[0]
+    return _shape.transpose(self, axes or None)
+
+
+def _astype(self: Any, dtype: Any, copy: bool = True) -> Any:
+    return cast(self, dtype)
+
+
+def _item(self: Any, *args: Any) -> Any:
+    return np.asarray(self.concrete_value("`.item()`")).item(*args)
+
+
+def _tolist(self: Any) -> Any:
+    return np.asarray(self.concrete_value("`.tolist()`")).tolist()
+
+
+_OPERATORS = {
+    "__add__": _ufuncs.add,
+    "__sub__": _ufuncs.subtract,
+    "__mul__": _ufuncs.multiply,
+    "__truediv__": _ufuncs.divide,
+    "__pow__": _ufuncs.power,
+    "__matmul__": _linalg.matmul,
+    "__and__": _ufuncs.bitwise_and,
+    "__or__": _ufuncs.bitwise_or,
+    "__xor__": _ufuncs.bitwise_xor,
+}
+
+_COMPARISONS = {
+    "__eq__": _ufuncs.equal,
+    "__ne__": _ufuncs.not_equal,
+    "__lt__": _ufuncs.less,
+    "__le__": _ufuncs.less_equal,
+    "__gt__": _ufuncs.greater,
+    "__ge__": _ufuncs.greater_equal,
+}
+
+_UNARY = {
+    "__neg__": _ufuncs.negative,
+    "__pos__": _ufuncs.positive,
+    "__abs__": _ufuncs.absolute,
+    "__invert__": _ufuncs.invert,
+}
+
+_METHODS = {
+    "sum": _reductions.sum,
+    "mean": _reductions.mean,
+    "prod": _reductions.prod,
+    "max": _reductions.max,
+    "min": _reductions.min,
+    "var": _reductions.var,
+    "std": _reductions.std,
+    "argmax": _reductions.argmax,
+    "argmin": _reductions.argmin,
+    "ravel": _shape.ravel,
+    "flatten": _shape.ravel,
+    "squeeze": _shape.squeeze,
+    "swapaxes": _shape.swapaxes,
+    "dot": _linalg.dot,
+    "clip": _ufuncs.clip,
+    "copy": _creation.copy,
+}
+
+
+def _array_ufunc(
+    self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any
+) -> Any:
+    from funcgrad import numpy as fnp
+
+    fn = getattr(fnp, ufunc.__name__, None)
+    if method != "__call__" or fn is None or kwargs:
+        raise FuncgradTypeError(
+            f"`numpy.{ufunc.__name__}` (method {method!r}) was applied to a "
+            f"traced value; numpy cannot compute on funcgrad's tracers. Use "
+            f"`funcgrad.numpy.{ufunc.__name__}` instead, or call numpy outside "
+            f"the transformed function."
+        )
+    return fn(*inputs)
+
+
+def install() -> None:
+    for name, fn in _OPERATORS.items():
+        setattr(Tracer, name, _method(fn))
+        setattr(Tracer, "__r" + name[2:], _swap(fn))
+    for name, fn in {**_COMPARISONS, **_UNARY}.items():
+        setattr(Tracer, name, _method(fn))
+    for name, fn in _METHODS.items():
+        setattr(Tracer, name, _method(fn))
+    Tracer.__hash__ = Tracer.__dict__["__hash__"]  # keep unhashable after __eq__
+    Tracer.__getitem__ = _indexing.getitem  # type: ignore[attr-defined]
+    Tracer.__setitem__ = _indexing.setitem  # type: ignore[attr-defined]
+    Tracer.__array_ufunc__ = _array_ufunc  # type: ignore[attr-defined]
+    Tracer.reshape = _reshape_method  # type: ignore[attr-defined]
+    Tracer.transpose = _transpose_method  # type: ignore[attr-defined]
+    Tracer.astype = _astype  # type: ignore[attr-defined]
+    Tracer.item = _item  # type: ignore[attr-defined]
+    Tracer.tolist = _tolist  # type: ignore[attr-defined]
+    Tracer.T = property(lambda self: _shape.transpose(self))  # type: ignore[attr-defined]

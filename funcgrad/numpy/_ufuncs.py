@@ -1,0 +1,204 @@
+"""numpy's elementwise functions (ufuncs), `where` and `clip`.
+
+Each function takes numpy's path when nothing is traced, and otherwise
+promotes its operands as numpy would and binds the matching primitive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcgrad.core import Tracer, get_aval
+from funcgrad.errors import FuncgradValueError
+from funcgrad.numpy._util import (
+    as_operand,
+    cast,
+    inexact_dtype,
+    is_eager,
+    promote,
+    to_inexact,
+    to_ndarray,
+)
+from funcgrad.primitives import _elementwise as ew
+
+
+def _unary(name: str, numpy_fn: Callable[..., Any], lax_fn: Callable[[Any], Any],
+           inexact: bool = True) -> Callable[[Any], Any]:  # fmt: skip
+    def fn(x: Any, /) -> Any:
+        if is_eager(x):
+            return to_ndarray(numpy_fn(x))
+        return lax_fn(to_inexact(x) if inexact else as_operand(x))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise `numpy.{name}`, traceable and differentiable."
+    return fn
+
+
+def _binary(name: str, numpy_fn: Callable[..., Any], lax_fn: Callable[[Any, Any], Any],
+            inexact: bool = False) -> Callable[[Any, Any], Any]:  # fmt: skip
+    def fn(x: Any, y: Any, /) -> Any:
+        if is_eager(x, y):
+            return to_ndarray(numpy_fn(x, y))
+        x, y = promote(x, y)
+        if inexact:
+            dtype = inexact_dtype(get_aval(x).dtype)
+            x, y = cast(x, dtype), cast(y, dtype)
+        return lax_fn(x, y)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise `numpy.{name}` with broadcasting, traceable."
+    return fn
+
+
+add = _binary("add", np.add, ew.add)
+subtract = _binary("subtract", np.subtract, ew.sub)
+multiply = _binary("multiply", np.multiply, ew.mul)
+divide = true_divide = _binary("divide", np.true_divide, ew.div, inexact=True)
+maximum = _binary("maximum", np.maximum, ew.max)
+minimum = _binary("minimum", np.minimum, ew.min)
+equal = _binary("equal", np.equal, ew.eq)
+not_equal = _binary("not_equal", np.not_equal, ew.ne)
+less = _binary("less", np.less, ew.lt)
+less_equal = _binary("less_equal", np.less_equal, ew.le)
+greater = _binary("greater", np.greater, ew.gt)
+greater_equal = _binary("greater_equal", np.greater_equal, ew.ge)
+bitwise_and = _binary("bitwise_and", np.bitwise_and, ew.and_p.bind)
+bitwise_or = _binary("bitwise_or", np.bitwise_or, ew.or_p.bind)
+bitwise_xor = _binary("bitwise_xor", np.bitwise_xor, ew.xor_p.bind)
+
+negative = _unary("negative", np.negative, ew.neg, inexact=False)
+absolute = abs = _unary("absolute", np.absolute, ew.abs, inexact=False)
+sign = _unary("sign", np.sign, ew.sign, inexact=False)
+invert = bitwise_not = _unary("invert", np.invert, ew.not_p.bind, inexact=False)
+exp = _unary("exp", np.exp, ew.exp)
+log = _unary("log", np.log, ew.log)
+log1p = _unary("log1p", np.log1p, ew.log1p)
+expm1 = _unary("expm1", np.expm1, ew.expm1)
+sin = _unary("sin", np.sin, ew.sin)
+cos = _unary("cos", np.cos, ew.cos)
+tan = _unary("tan", np.tan, ew.tan)
+tanh = _unary("tanh", np.tanh, ew.tanh)
+sqrt = _unary("sqrt", np.sqrt, ew.sqrt)
+
+
+def positive(x: Any, /) -> Any:
+    """`numpy.positive`: the input itself."""
+    return to_ndarray(np.positive(x)) if is_eager(x) else as_operand(x)
+
+
+def square(x: Any, /) -> Any:
+    """`numpy.square`: `x * x`, differentiable as `integer_pow(x, 2)`."""
+    if is_eager(x):
+        return to_ndarray(np.square(x))
+    return ew.integer_pow(as_operand(x), 2)
+
+
+def reciprocal(x: Any, /) -> Any:
+    """`numpy.reciprocal`: `1 / x`."""
+    if is_eager(x):
+        return to_ndarray(np.reciprocal(x))
+    x = as_operand(x)
+    return ew.div(np.asarray(1, get_aval(x).dtype), x)
+
+
+def _as_bool(x: Any) -> Any:
+    x = as_operand(x)
+    return (
+        x
+        if get_aval(x).dtype == np.bool_
+        else ew.ne(x, np.zeros((), get_aval(x).dtype))
+    )
+
+
+def logical_and(x: Any, y: Any, /) -> Any:
+    """Elementwise `numpy.logical_and`."""
+    if is_eager(x, y):
+        return to_ndarray(np.logical_and(x, y))
+    return ew.and_p.bind(_as_bool(x), _as_bool(y))
+
+
+def logical_or(x: Any, y: Any, /) -> Any:
+    """Elementwise `numpy.logical_or`."""
+    if is_eager(x, y):
+        return to_ndarray(np.logical_or(x, y))
+    return ew.or_p.bind(_as_bool(x), _as_bool(y))
+
+
+def logical_xor(x: Any, y: Any, /) -> Any:
+    """Elementwise `numpy.logical_xor`."""
+    if is_eager(x, y):
+        return to_ndarray(np.logical_xor(x, y))
+    return ew.xor_p.bind(_as_bool(x), _as_bool(y))
+
+
+def logical_not(x: Any, /) -> Any:
+    """Elementwise `numpy.logical_not`."""
+    if is_eager(x):
+        return to_ndarray(np.logical_not(x))
+    return ew.not_p.bind(_as_bool(x))
+
+
+def power(x: Any, y: Any, /) -> Any:
+    """`numpy.power`. An integer exponent known while tracing becomes
+    `integer_pow`, whose derivative is right for negative bases too."""
+    if is_eager(x, y):
+        return to_ndarray(np.power(x, y))
+    if _static_integer(y) is not None and not isinstance(x, int | bool):
+        n = _static_integer(y)
+        x = as_operand(x)
+        dtype = np.result_type(
+            get_aval(x).dtype, y if type(y) is int else np.asarray(y).dtype
+        )
+        if dtype.kind in "iu" and n < 0:
+            raise FuncgradValueError(
+                "Integers to negative integer powers are not allowed (as in "
+                "numpy). Convert the base to float first."
+            )
+        return ew.integer_pow(cast(x, dtype), n)
+    x, y = promote(x, y)
+    dtype = inexact_dtype(get_aval(x).dtype)
+    return ew.pow(cast(x, dtype), cast(y, dtype))
+
+
+def _static_integer(y: Any) -> int | None:
+    if type(y) is int:
+        return y
+    if isinstance(y, np.integer) or (
+        isinstance(y, np.ndarray) and y.ndim == 0 and y.dtype.kind in "iu"
+    ):
+        return int(y)
+    return None
+
+
+def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
+    """`numpy.where(condition, x, y)`: elements of `x` where `condition` holds,
+    else of `y`. Only `x` and `y` carry derivatives. The one-argument form
+    (indices of true elements) works on concrete arrays only."""
+    if x is None and y is None:
+        if isinstance(condition, Tracer):
+            condition.concrete_value(
+                "`where(condition)` with one argument (its output shape depends on the values)"
+            )
+        return np.where(condition)
+    if x is None or y is None:
+        raise FuncgradValueError("`where` takes either one argument or three.")
+    if is_eager(condition, x, y):
+        return to_ndarray(np.where(condition, x, y))
+    x, y = promote(x, y)
+    return ew.select(_as_bool(condition), x, y)
+
+
+def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
+    """`numpy.clip`. At a bound the derivative is 1/2, the tie convention of
+    `maximum` and `minimum`."""
+    if is_eager(a, a_min, a_max):
+        return to_ndarray(np.clip(a, a_min, a_max))
+    out = as_operand(a)
+    if a_min is not None:
+        out = maximum(out, a_min)
+    if a_max is not None:
+        out = minimum(out, a_max)
+    return out

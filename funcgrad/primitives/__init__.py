@@ -1,0 +1,7 @@
+"""funcgrad's primitives, one module per family, each primitive's rules
+registered beside its definition. `funcgrad.lax` is their public face.
+"""
+
+from funcgrad.primitives import _elementwise, _linalg, _reductions, _shape
+
+__all__ = ["_elementwise", "_linalg", "_reductions", "_shape"]

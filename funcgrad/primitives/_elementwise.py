@@ -1,0 +1,585 @@
+"""Elementwise primitives: arithmetic, transcendental functions,
+comparisons, logic, select, convert_element_type and stop_gradient.
+
+Binary and ternary primitives broadcast their operands as numpy does, but
+require one dtype (the numpy front-end promotes first). A derivative rule
+that sends a cotangent back to a broadcast operand sums it down with
+`unbroadcast`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from funcgrad.core import Primitive, ShapedArray, get_aval
+from funcgrad.primitives import _shape as shape_ops
+from funcgrad.primitives._util import (
+    broadcast_shapes,
+    const,
+    require_dtype_kind,
+    same_dtype,
+)
+from funcgrad.transforms import (
+    Zero,
+    defjvp,
+    defjvp_using_output,
+    deflinear_jvp,
+    instantiate,
+    is_undefined,
+    jvp_rules,
+    transpose_rules,
+    zero_tangent_jvp,
+)
+
+_FLOATING = "fc"
+_NUMERIC = "biufc"
+
+
+def _unary(
+    name: str, numpy_fn: Callable[..., Any], kinds: str = _FLOATING
+) -> Primitive:
+    primitive = Primitive(name)
+    what = "floating-point" if kinds == _FLOATING else "numeric"
+
+    def impl(x: Any) -> Any:
+        return np.asarray(numpy_fn(x))
+
+    def abstract_eval(x: ShapedArray) -> ShapedArray:
+        require_dtype_kind(name, x, kinds, what)
+        return x
+
+    primitive.def_impl(impl)
+    primitive.def_abstract_eval(abstract_eval)
+    return primitive
+
+
+def _binary(
+    name: str,
+    numpy_fn: Callable[..., Any],
+    kinds: str = _NUMERIC,
+    out_dtype: Any = None,
+) -> Primitive:
+    primitive = Primitive(name)
+
+    def impl(x: Any, y: Any) -> Any:
+        return np.asarray(numpy_fn(x, y))
+
+    def abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+        dtype = same_dtype(name, [x, y])
+        require_dtype_kind(
+            name, x, kinds, "numeric" if kinds == _NUMERIC else "suitable"
+        )
+        shape = broadcast_shapes(name, x.shape, y.shape)
+        return ShapedArray(shape, dtype if out_dtype is None else out_dtype)
+
+    primitive.def_impl(impl)
+    primitive.def_abstract_eval(abstract_eval)
+    return primitive
+
+
+def _out_shape(*xs: Any) -> tuple[int, ...]:
+    return tuple(np.broadcast_shapes(*(get_aval(x).shape for x in xs)))
+
+
+def _expand(t: Any, *xs: Any) -> Any:
+    """A tangent of one operand, broadcast to the shape of the result."""
+    return shape_ops.broadcast_to(t, _out_shape(*xs))
+
+
+def _aval(x: Any) -> ShapedArray:
+    return x.aval if is_undefined(x) else get_aval(x)
+
+
+# --- arithmetic ---------------------------------------------------------------
+
+add_p = _binary("add", np.add)
+sub_p = _binary("sub", np.subtract)
+mul_p = _binary("mul", np.multiply)
+div_p = _binary("div", np.true_divide, kinds="fc")
+max_p = _binary("max", np.maximum)
+min_p = _binary("min", np.minimum)
+pow_p = _binary("pow", np.power, kinds="fc")
+neg_p = _unary("neg", np.negative, kinds=_NUMERIC)
+
+
+def add(x: Any, y: Any) -> Any:
+    return add_p.bind(x, y)
+
+
+def sub(x: Any, y: Any) -> Any:
+    return sub_p.bind(x, y)
+
+
+def mul(x: Any, y: Any) -> Any:
+    return mul_p.bind(x, y)
+
+
+def div(x: Any, y: Any) -> Any:
+    return div_p.bind(x, y)
+
+
+def neg(x: Any) -> Any:
+    return neg_p.bind(x)
+
+
+def max(x: Any, y: Any) -> Any:
+    return max_p.bind(x, y)
+
+
+def min(x: Any, y: Any) -> Any:
+    return min_p.bind(x, y)
+
+
+def pow(x: Any, y: Any) -> Any:
+    return pow_p.bind(x, y)
+
+
+def _first(t: Any, x: Any, y: Any) -> Any:
+    return _expand(t, x, y)
+
+
+def _second_negated(t: Any, x: Any, y: Any) -> Any:
+    return neg(_expand(t, x, y))
+
+
+defjvp(add_p, _first, _first)
+defjvp(sub_p, _first, _second_negated)
+
+
+def add_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
+    return [shape_ops.unbroadcast(ct, _aval(x)), shape_ops.unbroadcast(ct, _aval(y))]
+
+
+def sub_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
+    return [
+        shape_ops.unbroadcast(ct, _aval(x)),
+        shape_ops.unbroadcast(neg(ct), _aval(y)),
+    ]
+
+
+transpose_rules[add_p] = add_transpose
+transpose_rules[sub_p] = sub_transpose
+
+deflinear_jvp(neg_p)
+
+
+def neg_transpose(ct: Any, x: Any) -> list[Any]:
+    return [neg(ct)]
+
+
+transpose_rules[neg_p] = neg_transpose
+
+
+def _mul_lhs(t: Any, x: Any, y: Any) -> Any:
+    return mul(t, y)
+
+
+def _mul_rhs(t: Any, x: Any, y: Any) -> Any:
+    return mul(x, t)
+
+
+defjvp(mul_p, _mul_lhs, _mul_rhs)
+
+
+def mul_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
+    assert not (is_undefined(x) and is_undefined(y)), "mul is linear in one operand"
+    if is_undefined(x):
+        return [shape_ops.unbroadcast(mul(ct, y), x.aval), None]
+    return [None, shape_ops.unbroadcast(mul(x, ct), y.aval)]
+
+
+transpose_rules[mul_p] = mul_transpose
+
+
+def div_jvp(primals: Any, tangents: Any) -> Any:
+    (x, y), (x_dot, y_dot) = primals, tangents
+    ans = div(x, y)
+    out: Any = Zero(get_aval(ans))
+    if type(x_dot) is not Zero:
+        out = _expand(div(x_dot, y), x, y)
+    if type(y_dot) is not Zero:
+        term = mul(y_dot, neg(div(ans, y)))
+        out = term if type(out) is Zero else add(out, term)
+    return ans, out
+
+
+def div_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
+    assert is_undefined(x) and not is_undefined(y), "div is linear in its numerator"
+    return [shape_ops.unbroadcast(div(ct, y), x.aval), None]
+
+
+jvp_rules[div_p] = div_jvp
+transpose_rules[div_p] = div_transpose
+
+
+def _choice_weights(x: Any, y: Any, wins: Callable[[Any, Any], Any]) -> Any:
+    """1 where `x` wins, 1/2 at ties, 0 where `y` wins, in x's dtype."""
+    dtype = get_aval(x).dtype
+    winner = convert_element_type(wins(x, y), dtype)
+    tie = convert_element_type(eq(x, y), dtype)
+    return add(winner, mul(tie, np.asarray(0.5, dtype)))
+
+
+def _make_chooser(primitive: Primitive, wins: Callable[[Any, Any], Any]) -> None:
+    def lhs(t: Any, x: Any, y: Any) -> Any:
+        return mul(t, _choice_weights(x, y, wins))
+
+    def rhs(t: Any, x: Any, y: Any) -> Any:
+        return mul(t, _choice_weights(y, x, wins))
+
+    defjvp(primitive, lhs, rhs)
+
+
+_make_chooser(max_p, lambda a, b: gt(a, b))
+_make_chooser(min_p, lambda a, b: lt(a, b))
+
+
+def _pow_lhs(t: Any, x: Any, y: Any) -> Any:
+    # y * x ** (y - 1), taken as 0 where y == 0 so that 0 ** 0 has slope 0.
+    one, zero = const(1, x), const(0, x)
+    slope = mul(y, pow(x, sub(y, one)))
+    return mul(t, select(eq(y, zero), zero, slope))
+
+
+def _pow_rhs(t: Any, x: Any, y: Any) -> Any:
+    # log(x) * x ** y, with log taken as 0 at x == 0 (where x ** y is 0 or 1).
+    one, zero = const(1, x), const(0, x)
+    safe_x = select(eq(x, zero), one, x)
+    return mul(t, mul(log(safe_x), pow(x, y)))
+
+
+defjvp(pow_p, _pow_lhs, _pow_rhs)
+
+# --- integer_pow --------------------------------------------------------------
+
+integer_pow_p = Primitive("integer_pow")
+
+
+def integer_pow(x: Any, y: int) -> Any:
+    if y == 1:
+        return x
+    return integer_pow_p.bind(x, y=int(y))
+
+
+@integer_pow_p.def_impl
+def integer_pow_impl(x: Any, *, y: int) -> Any:
+    x = np.asarray(x)
+    if y < 0 and x.dtype.kind in "iub":
+        return np.asarray(np.power(x.astype(np.float64), y)).astype(x.dtype)
+    if y == 2:
+        return np.asarray(x * x)
+    return np.asarray(
+        np.power(x, np.asarray(y, dtype=x.dtype)) if y >= 0 else 1 / x ** (-y)
+    )
+
+
+@integer_pow_p.def_abstract_eval
+def integer_pow_abstract_eval(x: ShapedArray, *, y: int) -> ShapedArray:
+    require_dtype_kind("integer_pow", x, _NUMERIC, "numeric")
+    return x
+
+
+def _integer_pow_tangent(t: Any, x: Any, *, y: int) -> Any:
+    if y == 0:
+        return Zero(get_aval(x))
+    if y == 1:
+        return t
+    coefficient = mul(const(y, x), integer_pow(x, y - 1))
+    return mul(t, coefficient)
+
+
+defjvp(integer_pow_p, _integer_pow_tangent)
+
+# --- transcendental functions -------------------------------------------------
+
+exp_p = _unary("exp", np.exp)
+log_p = _unary("log", np.log)
+log1p_p = _unary("log1p", np.log1p)
+expm1_p = _unary("expm1", np.expm1)
+sin_p = _unary("sin", np.sin)
+cos_p = _unary("cos", np.cos)
+tan_p = _unary("tan", np.tan)
+tanh_p = _unary("tanh", np.tanh)
+sqrt_p = _unary("sqrt", np.sqrt)
+
+
+def _logistic(x: Any) -> Any:
+    # Split by sign so neither branch overflows: 1/(1+e^-x) and e^x/(1+e^x).
+    x = np.asarray(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+
+logistic_p = _unary("logistic", _logistic)
+
+
+def exp(x: Any) -> Any:
+    return exp_p.bind(x)
+
+
+def log(x: Any) -> Any:
+    return log_p.bind(x)
+
+
+def log1p(x: Any) -> Any:
+    return log1p_p.bind(x)
+
+
+def expm1(x: Any) -> Any:
+    return expm1_p.bind(x)
+
+
+def sin(x: Any) -> Any:
+    return sin_p.bind(x)
+
+
+def cos(x: Any) -> Any:
+    return cos_p.bind(x)
+
+
+def tan(x: Any) -> Any:
+    return tan_p.bind(x)
+
+
+def tanh(x: Any) -> Any:
+    return tanh_p.bind(x)
+
+
+def logistic(x: Any) -> Any:
+    return logistic_p.bind(x)
+
+
+def sqrt(x: Any) -> Any:
+    return sqrt_p.bind(x)
+
+
+def _exp_tangent(t: Any, ans: Any, x: Any) -> Any:
+    return mul(t, ans)
+
+
+def _expm1_tangent(t: Any, ans: Any, x: Any) -> Any:
+    return mul(t, add(ans, const(1, ans)))
+
+
+def _tan_tangent(t: Any, ans: Any, x: Any) -> Any:
+    return mul(t, add(const(1, ans), mul(ans, ans)))
+
+
+def _tanh_tangent(t: Any, ans: Any, x: Any) -> Any:
+    return mul(t, sub(const(1, ans), mul(ans, ans)))
+
+
+def _logistic_tangent(t: Any, ans: Any, x: Any) -> Any:
+    return mul(t, mul(ans, sub(const(1, ans), ans)))
+
+
+def _sqrt_tangent(t: Any, ans: Any, x: Any) -> Any:
+    return mul(t, div(const(0.5, ans), ans))
+
+
+defjvp_using_output(exp_p, _exp_tangent)
+defjvp_using_output(expm1_p, _expm1_tangent)
+defjvp_using_output(tan_p, _tan_tangent)
+defjvp_using_output(tanh_p, _tanh_tangent)
+defjvp_using_output(logistic_p, _logistic_tangent)
+defjvp_using_output(sqrt_p, _sqrt_tangent)
+
+
+def _log_tangent(t: Any, x: Any) -> Any:
+    return div(t, x)
+
+
+def _log1p_tangent(t: Any, x: Any) -> Any:
+    return div(t, add(x, const(1, x)))
+
+
+def _sin_tangent(t: Any, x: Any) -> Any:
+    return mul(t, cos(x))
+
+
+def _cos_tangent(t: Any, x: Any) -> Any:
+    return mul(t, neg(sin(x)))
+
+
+defjvp(log_p, _log_tangent)
+defjvp(log1p_p, _log1p_tangent)
+defjvp(sin_p, _sin_tangent)
+defjvp(cos_p, _cos_tangent)
+
+# --- abs and sign -------------------------------------------------------------
+
+abs_p = _unary("abs", np.abs, kinds=_NUMERIC)
+sign_p = _unary("sign", np.sign, kinds=_NUMERIC)
+
+
+def abs(x: Any) -> Any:
+    return abs_p.bind(x)
+
+
+def sign(x: Any) -> Any:
+    return sign_p.bind(x)
+
+
+def _abs_tangent(t: Any, x: Any) -> Any:
+    # sign(0) = 0: the subgradient at the kink is 0, never NaN.
+    return mul(t, sign(x))
+
+
+defjvp(abs_p, _abs_tangent)
+zero_tangent_jvp(sign_p)
+
+# --- comparisons and logic ----------------------------------------------------
+
+eq_p = _binary("eq", np.equal, out_dtype=np.bool_)
+ne_p = _binary("ne", np.not_equal, out_dtype=np.bool_)
+lt_p = _binary("lt", np.less, out_dtype=np.bool_)
+le_p = _binary("le", np.less_equal, out_dtype=np.bool_)
+gt_p = _binary("gt", np.greater, out_dtype=np.bool_)
+ge_p = _binary("ge", np.greater_equal, out_dtype=np.bool_)
+and_p = _binary("and", np.bitwise_and, kinds="biu")
+or_p = _binary("or", np.bitwise_or, kinds="biu")
+xor_p = _binary("xor", np.bitwise_xor, kinds="biu")
+not_p = _unary("not", np.invert, kinds="biu")
+
+for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, sign_p):
+    zero_tangent_jvp(_p)
+
+
+def eq(x: Any, y: Any) -> Any:
+    return eq_p.bind(x, y)
+
+
+def ne(x: Any, y: Any) -> Any:
+    return ne_p.bind(x, y)
+
+
+def lt(x: Any, y: Any) -> Any:
+    return lt_p.bind(x, y)
+
+
+def le(x: Any, y: Any) -> Any:
+    return le_p.bind(x, y)
+
+
+def gt(x: Any, y: Any) -> Any:
+    return gt_p.bind(x, y)
+
+
+def ge(x: Any, y: Any) -> Any:
+    return ge_p.bind(x, y)
+
+
+# --- select -------------------------------------------------------------------
+
+select_p = Primitive("select")
+
+
+def select(pred: Any, on_true: Any, on_false: Any) -> Any:
+    return select_p.bind(pred, on_true, on_false)
+
+
+@select_p.def_impl
+def select_impl(pred: Any, on_true: Any, on_false: Any) -> Any:
+    return np.asarray(np.where(pred, on_true, on_false))
+
+
+@select_p.def_abstract_eval
+def select_abstract_eval(
+    pred: ShapedArray, on_true: ShapedArray, on_false: ShapedArray
+) -> ShapedArray:
+    require_dtype_kind("select", pred, "b", "a boolean predicate as first")
+    dtype = same_dtype("select", [on_true, on_false])
+    shape = broadcast_shapes("select", pred.shape, on_true.shape, on_false.shape)
+    return ShapedArray(shape, dtype)
+
+
+def select_jvp(primals: Any, tangents: Any) -> Any:
+    pred, on_true, on_false = primals
+    _, t_true, t_false = tangents
+    out = select(pred, on_true, on_false)
+    if type(t_true) is Zero and type(t_false) is Zero:
+        return out, Zero(get_aval(out))
+    t_out = select(pred, instantiate(t_true), instantiate(t_false))
+    return out, _expand(t_out, pred, on_true, on_false)
+
+
+def select_transpose(ct: Any, pred: Any, on_true: Any, on_false: Any) -> list[Any]:
+    assert not is_undefined(pred), "select is not linear in its predicate"
+    zero = const(0, ct)
+    ct_true = ct_false = None
+    if is_undefined(on_true):
+        ct_true = shape_ops.unbroadcast(select(pred, ct, zero), on_true.aval)
+    if is_undefined(on_false):
+        ct_false = shape_ops.unbroadcast(select(pred, zero, ct), on_false.aval)
+    return [None, ct_true, ct_false]
+
+
+jvp_rules[select_p] = select_jvp
+transpose_rules[select_p] = select_transpose
+
+# --- convert_element_type and stop_gradient -----------------------------------
+
+convert_element_type_p = Primitive("convert_element_type")
+
+
+def convert_element_type(x: Any, new_dtype: Any) -> Any:
+    new_dtype = np.dtype(new_dtype)
+    if get_aval(x).dtype == new_dtype:
+        return x
+    return convert_element_type_p.bind(x, new_dtype=new_dtype)
+
+
+@convert_element_type_p.def_impl
+def convert_element_type_impl(x: Any, *, new_dtype: np.dtype) -> Any:
+    return np.asarray(x).astype(new_dtype)
+
+
+@convert_element_type_p.def_abstract_eval
+def convert_element_type_abstract_eval(
+    x: ShapedArray, *, new_dtype: np.dtype
+) -> ShapedArray:
+    require_dtype_kind("convert_element_type", x, _NUMERIC, "numeric")
+    return x.update(dtype=new_dtype)
+
+
+def convert_element_type_jvp(
+    primals: Any, tangents: Any, *, new_dtype: np.dtype
+) -> Any:
+    (x,), (x_dot,) = primals, tangents
+    out = convert_element_type(x, new_dtype)
+    differentiable = get_aval(x).dtype.kind in "fc" and new_dtype.kind in "fc"
+    if type(x_dot) is Zero or not differentiable:
+        return out, Zero(get_aval(out))
+    return out, convert_element_type(x_dot, new_dtype)
+
+
+def convert_element_type_transpose(
+    ct: Any, x: Any, *, new_dtype: np.dtype
+) -> list[Any]:
+    return [convert_element_type(ct, x.aval.dtype)]
+
+
+jvp_rules[convert_element_type_p] = convert_element_type_jvp
+transpose_rules[convert_element_type_p] = convert_element_type_transpose
+
+stop_gradient_p = Primitive("stop_gradient")
+
+
+def stop_gradient(x: Any) -> Any:
+    return stop_gradient_p.bind(x)
+
+
+@stop_gradient_p.def_impl
+def stop_gradient_impl(x: Any) -> Any:
+    return x
+
+
+@stop_gradient_p.def_abstract_eval
+def stop_gradient_abstract_eval(x: ShapedArray) -> ShapedArray:
+    return x
+
+
+zero_tangent_jvp(stop_gradient_p)

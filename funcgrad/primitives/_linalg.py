@@ -1,0 +1,142 @@
+"""`dot_general`: contraction of two arrays over chosen axes, with batch axes.
+
+`dimension_numbers = ((lhs_contract, rhs_contract), (lhs_batch, rhs_batch))`.
+The result's axes are the batch axes, then the remaining lhs axes, then the
+remaining rhs axes, each group in its operand's order. Matrix products go
+to BLAS through `numpy.matmul`. The primitive is bilinear: its jvp applies it
+to each tangent with the other primal, and its transpose is another
+`dot_general` followed by a `transpose`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcgrad.core import Primitive, ShapedArray, get_aval
+from funcgrad.errors import ShapeError
+from funcgrad.primitives import _shape as shape_ops
+from funcgrad.primitives._util import same_dtype
+from funcgrad.transforms import defjvp, is_undefined, transpose_rules
+
+DimensionNumbers = tuple[
+    tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]
+]
+
+dot_general_p = Primitive("dot_general")
+
+
+def dot_general(x: Any, y: Any, dimension_numbers: Any) -> Any:
+    (lc, rc), (lb, rb) = dimension_numbers
+    dims = ((tuple(lc), tuple(rc)), (tuple(lb), tuple(rb)))
+    return dot_general_p.bind(x, y, dimension_numbers=dims)
+
+
+def _free(ndim: int, contract: tuple, batch: tuple) -> list[int]:
+    return [d for d in range(ndim) if d not in contract and d not in batch]
+
+
+@dot_general_p.def_impl
+def dot_general_impl(x: Any, y: Any, *, dimension_numbers: DimensionNumbers) -> Any:
+    (lc, rc), (lb, rb) = dimension_numbers
+    x, y = np.asarray(x), np.asarray(y)
+    if not lb and x.ndim <= 2 and y.ndim <= 2 and lc == (x.ndim - 1,) and rc == (0,):
+        return np.matmul(x, y)
+    lf, rf = _free(x.ndim, lc, lb), _free(y.ndim, rc, rb)
+    batch = [x.shape[d] for d in lb]
+    lf_shape, rf_shape = [x.shape[d] for d in lf], [y.shape[d] for d in rf]
+    size = int(np.prod([x.shape[d] for d in lc], dtype=np.int64))
+    nb = int(np.prod(batch, dtype=np.int64))
+    xt = np.transpose(x, list(lb) + lf + list(lc)).reshape(
+        nb, int(np.prod(lf_shape, dtype=np.int64)), size
+    )
+    yt = np.transpose(y, list(rb) + list(rc) + rf).reshape(
+        nb, size, int(np.prod(rf_shape, dtype=np.int64))
+    )
+    return np.matmul(xt, yt).reshape(batch + lf_shape + rf_shape)
+
+
+@dot_general_p.def_abstract_eval
+def dot_general_abstract_eval(
+    x: ShapedArray, y: ShapedArray, *, dimension_numbers: DimensionNumbers
+) -> ShapedArray:
+    (lc, rc), (lb, rb) = dimension_numbers
+    dtype = same_dtype("dot_general", [x, y])
+    axes_ok = (
+        len(lc) == len(rc)
+        and len(lb) == len(rb)
+        and all(0 <= d < x.ndim for d in lc + lb)
+        and all(0 <= d < y.ndim for d in rc + rb)
+        and len(set(lc + lb)) == len(lc + lb)
+        and len(set(rc + rb)) == len(rc + rb)
+    )
+    sizes_ok = axes_ok and all(
+        x.shape[a] == y.shape[b] for a, b in zip(lc + lb, rc + rb)
+    )
+    if not sizes_ok:
+        raise ShapeError(
+            f"`dot_general` cannot contract {x.str_short()} with "
+            f"{y.str_short()} using contracting axes {lc} and {rc} and batch "
+            f"axes {lb} and {rb}: the paired axes must exist and have equal "
+            f"sizes."
+        )
+    shape = (
+        tuple(x.shape[d] for d in lb)
+        + tuple(x.shape[d] for d in _free(x.ndim, lc, lb))
+        + tuple(y.shape[d] for d in _free(y.ndim, rc, rb))
+    )
+    return ShapedArray(shape, dtype)
+
+
+def _dot_lhs_tangent(t: Any, x: Any, y: Any, *, dimension_numbers: Any) -> Any:
+    return dot_general(t, y, dimension_numbers)
+
+
+def _dot_rhs_tangent(t: Any, x: Any, y: Any, *, dimension_numbers: Any) -> Any:
+    return dot_general(x, t, dimension_numbers)
+
+
+defjvp(dot_general_p, _dot_lhs_tangent, _dot_rhs_tangent)
+
+
+def _transpose_operand(
+    ct: Any, other: Any, x_ndim: int, x_dims: tuple, other_dims: tuple, x_is_lhs: bool
+) -> Any:
+    """Cotangent of one operand `x` of `dot_general(x, other)` (or of
+    `dot_general(other, x)` when `x_is_lhs` is false).
+
+    `x_dims = (x_contract, x_batch)` and likewise `other_dims`. The result is
+    `dot_general(ct, other)` contracting the ct axes that came from `other`
+    with `other`'s free axes, then transposed into `x`'s axis order.
+    """
+    (xc, xb), (oc, ob) = x_dims, other_dims
+    other_ndim = get_aval(other).ndim
+    nb = len(xb)
+    x_free = _free(x_ndim, xc, xb)
+    other_free = _free(other_ndim, oc, ob)
+    first = nb + len(x_free) if x_is_lhs else nb
+    ct_other = tuple(range(first, first + len(other_free)))
+    ct_batch = tuple(range(nb))
+    product = dot_general(ct, other, ((ct_other, tuple(other_free)), (ct_batch, ob)))
+    # product axes: batch, x's free axes, then other's contracted axes in
+    # other's order; each of those pairs with one contracted axis of x.
+    position = {d: i for i, d in enumerate(xb)}
+    position.update({d: nb + i for i, d in enumerate(x_free)})
+    rank = sorted(range(len(oc)), key=lambda k: oc[k])
+    for r, k in enumerate(rank):
+        position[xc[k]] = nb + len(x_free) + r
+    return shape_ops.transpose(product, [position[d] for d in range(x_ndim)])
+
+
+def dot_general_transpose(
+    ct: Any, x: Any, y: Any, *, dimension_numbers: DimensionNumbers
+) -> list[Any]:
+    (lc, rc), (lb, rb) = dimension_numbers
+    assert is_undefined(x) != is_undefined(y), "dot_general is bilinear"
+    if is_undefined(x):
+        return [_transpose_operand(ct, y, x.aval.ndim, (lc, lb), (rc, rb), True), None]
+    return [None, _transpose_operand(ct, x, y.aval.ndim, (rc, rb), (lc, lb), False)]
+
+
+transpose_rules[dot_general_p] = dot_general_transpose

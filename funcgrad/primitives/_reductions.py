@@ -1,0 +1,217 @@
+"""Reductions: reduce_sum, reduce_max, reduce_min, reduce_prod, argmax and
+argmin, each over a sorted tuple of axes that it removes.
+
+Derivative conventions: where several elements tie for the maximum (or
+minimum), the tangent is the mean of their tangents, so the cotangent is
+split evenly between them and the derivative is never NaN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcgrad.core import Primitive, ShapedArray, get_aval
+from funcgrad.errors import ShapeError
+from funcgrad.primitives import _elementwise as ew
+from funcgrad.primitives import _shape as shape_ops
+from funcgrad.primitives._util import const
+from funcgrad.transforms import (
+    deflinear_jvp,
+    jvp_rules,
+    transpose_rules,
+    zero_tangent_jvp,
+)
+
+
+def _reduced_aval(name: str, x: ShapedArray, axes: tuple) -> ShapedArray:
+    if any(not 0 <= a < x.ndim for a in axes) or list(axes) != sorted(set(axes)):
+        raise ShapeError(
+            f"`{name}`: axes {axes} must be sorted, distinct and within the "
+            f"{x.ndim} axes of {x.str_short()}."
+        )
+    return x.update(shape=tuple(s for i, s in enumerate(x.shape) if i not in axes))
+
+
+def _keep_dims_shape(shape: tuple, axes: tuple) -> tuple:
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _broadcast_back(y: Any, x_shape: tuple, axes: tuple) -> Any:
+    """Broadcast a reduced result back over the axes it lost."""
+    kept = tuple(i for i in range(len(x_shape)) if i not in axes)
+    return shape_ops.broadcast_in_dim(y, x_shape, kept)
+
+
+# --- reduce_sum ---------------------------------------------------------------
+
+reduce_sum_p = Primitive("reduce_sum")
+
+
+def reduce_sum(x: Any, axes: tuple) -> Any:
+    if not axes:
+        return x
+    return reduce_sum_p.bind(x, axes=tuple(axes))
+
+
+@reduce_sum_p.def_impl
+def reduce_sum_impl(x: Any, *, axes: tuple) -> Any:
+    return np.asarray(np.sum(x, axis=axes))
+
+
+@reduce_sum_p.def_abstract_eval
+def reduce_sum_abstract_eval(x: ShapedArray, *, axes: tuple) -> ShapedArray:
+    return _reduced_aval("reduce_sum", x, axes)
+
+
+def reduce_sum_transpose(ct: Any, x: Any, *, axes: tuple) -> list[Any]:
+    return [_broadcast_back(ct, x.aval.shape, axes)]
+
+
+deflinear_jvp(reduce_sum_p)
+transpose_rules[reduce_sum_p] = reduce_sum_transpose
+
+# --- reduce_max and reduce_min ------------------------------------------------
+
+reduce_max_p = Primitive("reduce_max")
+reduce_min_p = Primitive("reduce_min")
+
+
+def reduce_max(x: Any, axes: tuple) -> Any:
+    return reduce_max_p.bind(x, axes=tuple(axes)) if axes else x
+
+
+def reduce_min(x: Any, axes: tuple) -> Any:
+    return reduce_min_p.bind(x, axes=tuple(axes)) if axes else x
+
+
+def _check_nonempty(name: str, x: ShapedArray, axes: tuple) -> None:
+    if any(x.shape[a] == 0 for a in axes if 0 <= a < x.ndim):
+        raise ShapeError(
+            f"`{name}` of {x.str_short()} over axes {axes}: zero-size axes "
+            f"have no maximum or minimum (numpy raises too). Pass `initial=` "
+            f"or reduce a non-empty array."
+        )
+
+
+@reduce_max_p.def_impl
+def reduce_max_impl(x: Any, *, axes: tuple) -> Any:
+    return np.asarray(np.max(x, axis=axes))
+
+
+@reduce_min_p.def_impl
+def reduce_min_impl(x: Any, *, axes: tuple) -> Any:
+    return np.asarray(np.min(x, axis=axes))
+
+
+@reduce_max_p.def_abstract_eval
+def reduce_max_abstract_eval(x: ShapedArray, *, axes: tuple) -> ShapedArray:
+    _check_nonempty("reduce_max", x, axes)
+    return _reduced_aval("reduce_max", x, axes)
+
+
+@reduce_min_p.def_abstract_eval
+def reduce_min_abstract_eval(x: ShapedArray, *, axes: tuple) -> ShapedArray:
+    _check_nonempty("reduce_min", x, axes)
+    return _reduced_aval("reduce_min", x, axes)
+
+
+def _make_chooser_jvp(primitive: Primitive) -> None:
+    def chooser_jvp(primals: Any, tangents: Any, *, axes: tuple) -> Any:
+        (x,), (x_dot,) = primals, tangents
+        ans = primitive.bind(x, axes=axes)
+        x_shape = get_aval(x).shape
+        chosen = ew.eq(x, _broadcast_back(ans, x_shape, axes))
+        weights = ew.convert_element_type(chosen, get_aval(x).dtype)
+        counts = reduce_sum(weights, axes)
+        return ans, ew.div(reduce_sum(ew.mul(x_dot, weights), axes), counts)
+
+    jvp_rules[primitive] = chooser_jvp
+
+
+_make_chooser_jvp(reduce_max_p)
+_make_chooser_jvp(reduce_min_p)
+
+# --- reduce_prod --------------------------------------------------------------
+
+reduce_prod_p = Primitive("reduce_prod")
+
+
+def reduce_prod(x: Any, axes: tuple) -> Any:
+    return reduce_prod_p.bind(x, axes=tuple(axes)) if axes else x
+
+
+@reduce_prod_p.def_impl
+def reduce_prod_impl(x: Any, *, axes: tuple) -> Any:
+    return np.asarray(np.prod(x, axis=axes))
+
+
+@reduce_prod_p.def_abstract_eval
+def reduce_prod_abstract_eval(x: ShapedArray, *, axes: tuple) -> ShapedArray:
+    return _reduced_aval("reduce_prod", x, axes)
+
+
+def reduce_prod_jvp(primals: Any, tangents: Any, *, axes: tuple) -> Any:
+    # d prod = sum_i x_dot_i * prod_{j != i} x_j. The product of the others is
+    # formed directly (not as prod / x_i), so zeros in x give exact results.
+    # It costs n * n elements per reduced row; a cumprod-based rule will
+    # replace it when cumprod exists (numpy surface issue).
+    (x,), (x_dot,) = primals, tangents
+    ans = reduce_prod(x, axes)
+    aval = get_aval(x)
+    kept = tuple(i for i in range(aval.ndim) if i not in axes)
+    moved = shape_ops.transpose(x, kept + axes)
+    n = int(np.prod([aval.shape[a] for a in axes], dtype=np.int64))
+    batch = tuple(aval.shape[i] for i in kept)
+    rows = shape_ops.reshape(moved, batch + (n,))
+    nb = len(batch)
+    tiled = shape_ops.broadcast_in_dim(
+        rows, batch + (n, n), tuple(range(nb)) + (nb + 1,)
+    )
+    eye = np.eye(n, dtype=bool)
+    others = reduce_prod(ew.select(eye, const(1, tiled), tiled), (nb + 1,))
+    t_rows = shape_ops.reshape(shape_ops.transpose(x_dot, kept + axes), batch + (n,))
+    return ans, reduce_sum(ew.mul(t_rows, others), (nb,))
+
+
+jvp_rules[reduce_prod_p] = reduce_prod_jvp
+
+# --- argmax and argmin --------------------------------------------------------
+
+argmax_p = Primitive("argmax")
+argmin_p = Primitive("argmin")
+
+
+def argmax(x: Any, axis: int, index_dtype: Any = np.int64) -> Any:
+    return argmax_p.bind(x, axis=axis, index_dtype=np.dtype(index_dtype))
+
+
+def argmin(x: Any, axis: int, index_dtype: Any = np.int64) -> Any:
+    return argmin_p.bind(x, axis=axis, index_dtype=np.dtype(index_dtype))
+
+
+@argmax_p.def_impl
+def argmax_impl(x: Any, *, axis: int, index_dtype: np.dtype) -> Any:
+    return np.asarray(np.argmax(x, axis=axis), dtype=index_dtype)
+
+
+@argmin_p.def_impl
+def argmin_impl(x: Any, *, axis: int, index_dtype: np.dtype) -> Any:
+    return np.asarray(np.argmin(x, axis=axis), dtype=index_dtype)
+
+
+def _arg_abstract_eval(name: str) -> Any:
+    def abstract_eval(
+        x: ShapedArray, *, axis: int, index_dtype: np.dtype
+    ) -> ShapedArray:
+        _check_nonempty(name, x, (axis,))
+        return _reduced_aval(name, x, (axis,)).update(dtype=index_dtype)
+
+    return abstract_eval
+
+
+argmax_p.def_abstract_eval(_arg_abstract_eval("argmax"))
+argmin_p.def_abstract_eval(_arg_abstract_eval("argmin"))
+zero_tangent_jvp(argmax_p)
+zero_tangent_jvp(argmin_p)
