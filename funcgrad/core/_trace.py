@@ -97,7 +97,13 @@ class EvalTrace(Trace):
     def process_primitive(
         self, primitive: Primitive, tracers: Sequence[Any], params: dict
     ) -> list[Any]:
-        out = primitive.run_impl(*tracers, **params)
+        try:
+            out = primitive.run_impl(*tracers, **params)
+        except Exception:
+            # Prefer the primitive's own message (naming it and the shapes)
+            # to numpy's; the check costs nothing when the call succeeds.
+            primitive.run_abstract_eval(*map(concrete_aval, tracers), **params)
+            raise
         return out if primitive.multiple_results else [out]
 
 

@@ -28,6 +28,11 @@ def _swap(fn: Any) -> Any:
 
 def _method(fn: Any) -> Any:
     def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.pop("out", None) is not None:
+            raise FuncgradTypeError(
+                f"`{fn.__name__}(..., out=...)` cannot write into an array "
+                f"inside a transform; use the returned value instead."
+            )
         return fn(self, *args, **kwargs)
 
     method.__name__ = fn.__name__

@@ -118,15 +118,26 @@ def _transpose_operand(
     first = nb + len(x_free) if x_is_lhs else nb
     ct_other = tuple(range(first, first + len(other_free)))
     ct_batch = tuple(range(nb))
-    product = dot_general(ct, other, ((ct_other, tuple(other_free)), (ct_batch, ob)))
-    # product axes: batch, x's free axes, then other's contracted axes in
-    # other's order; each of those pairs with one contracted axis of x.
-    position = {d: i for i, d in enumerate(xb)}
-    position.update({d: nb + i for i, d in enumerate(x_free)})
+    dims = ((ct_other, tuple(other_free)), (ct_batch, ob))
+    # `dot_general(ct, other)` has axes: batch, x's free axes, then other's
+    # contracted axes in other's order, each paired with one of x's
+    # contracted axes. `dot_general(other, ct)` puts those two groups the
+    # other way round; use whichever needs no transpose (x^T @ ct for the
+    # right operand of a matrix product).
     rank = sorted(range(len(oc)), key=lambda k: oc[k])
+    ct_first = {d: i for i, d in enumerate(xb)}
+    ct_first.update({d: nb + i for i, d in enumerate(x_free)})
+    other_first = dict(ct_first)
     for r, k in enumerate(rank):
-        position[xc[k]] = nb + len(x_free) + r
-    return shape_ops.transpose(product, [position[d] for d in range(x_ndim)])
+        ct_first[xc[k]] = nb + len(x_free) + r
+        other_first[xc[k]] = nb + r
+    other_first.update({d: nb + len(oc) + i for i, d in enumerate(x_free)})
+    perm_ct = [ct_first[d] for d in range(x_ndim)]
+    perm_other = [other_first[d] for d in range(x_ndim)]
+    if perm_other == sorted(perm_other) and perm_ct != sorted(perm_ct):
+        (a, b), (c, d) = dims
+        return dot_general(other, ct, ((b, a), (d, c)))
+    return shape_ops.transpose(dot_general(ct, other, dims), perm_ct)
 
 
 def dot_general_transpose(
