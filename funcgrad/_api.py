@@ -257,7 +257,6 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     out_tree = _Cell()
     flat = _flat_fun(fun, primals, {}, tuple(range(len(primals))), out_tree)
     primals_out, linear, _ = linearize_flat(flat, leaves)
-    in_avals = [get_aval(x) for x in leaves]
 
     def f_jvp(*tangents: Any) -> Any:
         t_leaves, t_tree = tree_flatten(tuple(tangents))
@@ -266,15 +265,15 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
                 f"The linearized function takes tangents shaped like the "
                 f"primals, {p_tree}, got {t_tree}."
             )
-        t_leaves = [
-            _tangent_for(p, _as_value(t, f"tangent {i}"), i)
-            for i, (p, t) in enumerate(zip(in_avals_values, t_leaves))
+        checked = [
+            _tangent_for(p, _as_value(t, f"tangent leaf {i}"), i)
+            for i, (p, t) in enumerate(zip(leaves, t_leaves))
         ]
-        outs = linear(*t_leaves)
+        outs = linear(*checked)
         return tree_unflatten(out_tree.value, [_to_user(o) for o in outs])
 
-    in_avals_values = [np.zeros(a.shape, a.dtype) for a in in_avals]
-    return tree_unflatten(out_tree.value, [_to_user(p) for p in primals_out]), f_jvp
+    primals_user = [_to_user(p) for p in primals_out]
+    return tree_unflatten(out_tree.value, primals_user), f_jvp
 
 
 # --- reverse mode -------------------------------------------------------------

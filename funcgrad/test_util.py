@@ -78,7 +78,7 @@ def check_jvp(f: Callable[..., Any], args: Sequence[Any], *, eps: float, atol: f
               rng: np.random.Generator) -> None:  # fmt: skip
     """Forward mode against a central finite difference along a random direction."""
     tangents = _random_like(tuple(args), rng)
-    out, out_dot = jvp(f, tuple(args), tangents)
+    _out, out_dot = jvp(f, tuple(args), tangents)
     plus = f(*_add_scaled(tuple(args), tangents, eps))
     minus = f(*_add_scaled(tuple(args), tangents, -eps))
     numeric = tree_map(

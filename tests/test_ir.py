@@ -66,7 +66,7 @@ def test_typecheck_accepts_a_good_program_and_rejects_bad_ones():
 
 
 def test_dce_drops_unused_equations_and_constants():
-    jaxpr, a, b, c, d = _program()
+    jaxpr, a, b, c, _d = _program()
     only_sin = Jaxpr([b], [a], jaxpr.eqns, [c])
     pruned, consts = dce_jaxpr(only_sin, [np.zeros(3)])
     assert [e.primitive.name for e in pruned.eqns] == ["sin"]

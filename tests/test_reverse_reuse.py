@@ -7,6 +7,8 @@ recomputing them, and `residuals` lists what is kept.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,19 @@ import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.core import Literal, typecheck_jaxpr
 
-TRANSCENDENTAL = {"exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "logistic", "sqrt", "pow"}
+TRANSCENDENTAL = {
+    "exp",
+    "log",
+    "log1p",
+    "expm1",
+    "sin",
+    "cos",
+    "tan",
+    "tanh",
+    "logistic",
+    "sqrt",
+    "pow",
+}
 
 
 def _network(params, x):
@@ -24,7 +38,10 @@ def _network(params, x):
 
 
 def _params(rng, sizes):
-    return [(rng.normal(size=(m, n)) / np.sqrt(m), rng.normal(size=n)) for m, n in zip(sizes[:-1], sizes[1:])]
+    return [
+        (rng.normal(size=(m, n)) / np.sqrt(m), rng.normal(size=n))
+        for m, n in itertools.pairwise(sizes)
+    ]
 
 
 def test_three_layer_tanh_gradient_evaluates_tanh_three_times():
@@ -64,7 +81,11 @@ def _value_numbers(jaxpr, consts):
 
     keys = []
     for eqn in jaxpr.eqns:
-        k = (eqn.primitive.name, repr(sorted(eqn.params.items())), tuple(key(x) for x in eqn.invars))
+        k = (
+            eqn.primitive.name,
+            repr(sorted(eqn.params.items())),
+            tuple(key(x) for x in eqn.invars),
+        )
         keys.append(k)
         for j, v in enumerate(eqn.outvars):
             number[v] = (k, j)
@@ -82,11 +103,38 @@ def _softmax_loss(x):
 
 
 CASES = [
-    ("sin-cos chain", lambda x: fnp.sum(fnp.sin(fnp.cos(x)) * x), lambda rng: (rng.normal(size=6),)),
-    ("exp-log", lambda x: fnp.sum(fnp.log(1.0 + fnp.exp(x))), lambda rng: (rng.normal(size=(2, 3)),)),
-    ("tanh network", _network, lambda rng: (_params(rng, [3, 4, 2]), rng.normal(size=(2, 3)))),
-    ("mlp dict", _mlp_loss, lambda rng: ({"w1": rng.normal(size=(3, 4)), "b1": np.zeros(4), "w2": rng.normal(size=(4, 2))}, rng.normal(size=(5, 3)))),
-    ("max and divide", lambda x: fnp.max(x / (1.0 + x * x)), lambda rng: (rng.normal(size=7),)),
+    (
+        "sin-cos chain",
+        lambda x: fnp.sum(fnp.sin(fnp.cos(x)) * x),
+        lambda rng: (rng.normal(size=6),),
+    ),
+    (
+        "exp-log",
+        lambda x: fnp.sum(fnp.log(1.0 + fnp.exp(x))),
+        lambda rng: (rng.normal(size=(2, 3)),),
+    ),
+    (
+        "tanh network",
+        _network,
+        lambda rng: (_params(rng, [3, 4, 2]), rng.normal(size=(2, 3))),
+    ),
+    (
+        "mlp dict",
+        _mlp_loss,
+        lambda rng: (
+            {
+                "w1": rng.normal(size=(3, 4)),
+                "b1": np.zeros(4),
+                "w2": rng.normal(size=(4, 2)),
+            },
+            rng.normal(size=(5, 3)),
+        ),
+    ),
+    (
+        "max and divide",
+        lambda x: fnp.max(x / (1.0 + x * x)),
+        lambda rng: (rng.normal(size=7),),
+    ),
     ("softmax", lambda x: _softmax_loss(x), lambda rng: (rng.normal(size=5),)),
 ]
 
@@ -102,7 +150,9 @@ def test_gradient_program_computes_each_forward_equation_once(name, f, make_args
     reused = [k for k in grad_keys if k in forward_keys]
     assert len(reused) <= len(forward.eqns)
     assert len(reused) == len(set(reused)), "a forward equation is computed twice"
-    assert len(grad_keys) == len(set(grad_keys)), "the gradient program recomputes a value"
+    assert len(grad_keys) == len(set(grad_keys)), (
+        "the gradient program recomputes a value"
+    )
 
 
 def test_gradient_program_is_correct_when_evaluated():
