@@ -58,27 +58,25 @@ def levenberg_marquardt(
     y: np.ndarray,
     steps: int,
     damping: float = 1e-2,
-    tol: float = 1e-12,
+    gtol: float = 1e-10,
 ) -> np.ndarray:
     """Minimize `squared_error` from `theta`, adapting the damping each step.
 
     A step solves `(J^T J + damping * diag(J^T J)) delta = -J^T r`; it is
-    kept (and the damping lowered) only if it reduces the error.
+    kept (and the damping lowered) only if it reduces the error. The loop
+    stops once the gradient `J^T r` is below `gtol`.
     """
     error = float(squared_error(theta, t, y))
     for _ in range(steps):
         jac = jacobian(theta, t, y)
-        r = residuals(theta, t, y)
-        jtj, jtr = jac.T @ jac, jac.T @ r
+        jtj, jtr = jac.T @ jac, jac.T @ residuals(theta, t, y)
+        if np.linalg.norm(jtr) < gtol:
+            break
         delta = np.linalg.solve(jtj + damping * np.diag(np.diag(jtj)), -jtr)
 
-        new_theta = theta + delta
-        new_error = float(squared_error(new_theta, t, y))
+        new_error = float(squared_error(theta + delta, t, y))
         if new_error < error:
-            converged = error - new_error < tol * error
-            theta, error, damping = new_theta, new_error, damping / 3
-            if converged:
-                break
+            theta, error, damping = theta + delta, new_error, damping / 3
         else:
             damping *= 4
     return theta
@@ -119,11 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     stderr = np.sqrt(np.diag(sigma2 * np.linalg.inv(jac.T @ jac)))
     grad_norm = float(np.linalg.norm(fg.grad(squared_error)(theta, t, y)))
 
-    print(f"{'parameter':<12} {'true':>7} {'initial':>8} {'fitted':>18}")
+    print(f"{'parameter':<12} {'true':>7} {'initial':>8} {'fitted':>9}  std err")
     for name, true, init, fit, se in zip(
         NAMES, TRUE_THETA, INITIAL_THETA, theta, stderr
     ):
-        print(f"{name:<12} {true:7.3f} {init:8.3f} {fit:9.4f} +- {se:.4f}")
+        print(f"{name:<12} {true:7.3f} {init:8.3f} {fit:9.4f}  {se:.4f}")
     print(f"noise {np.sqrt(sigma2):.4f} (true {args.noise}), |grad| {grad_norm:.1e}")
 
     sigmas = np.abs(theta - TRUE_THETA) / stderr

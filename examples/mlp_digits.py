@@ -15,6 +15,7 @@ The script exits with status 1 when the held-out accuracy ends below
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from typing import Any, NamedTuple
@@ -78,7 +79,7 @@ def init_params(sizes: list[int], rng: np.random.Generator) -> Params:
             "w": rng.normal(size=(n_in, n_out)) / np.sqrt(n_in),
             "b": np.zeros(n_out),
         }
-        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        for n_in, n_out in itertools.pairwise(sizes)
     ]
 
 
@@ -151,9 +152,7 @@ def adam_update(
 # --- training -----------------------------------------------------------------
 
 
-def minibatches(
-    n: int, batch_size: int, rng: np.random.Generator
-) -> list[np.ndarray]:
+def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
     order = rng.permutation(n)
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
@@ -213,9 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.show_program:
         batch = slice(0, args.batch_size)
-        show_program(
-            params, x_train[batch], y_train_one_hot[batch], args.weight_decay
-        )
+        show_program(params, x_train[batch], y_train_one_hot[batch], args.weight_decay)
 
     loss_and_grad = fg.value_and_grad(loss)
     state = adam_init(params)

@@ -517,9 +517,17 @@ def residuals(
         flat = _flat_fun(fun, args, kwargs, nums, _Cell())
         found: list[Residual] = []
 
+        others = {
+            id(leaf): f"argument {i}"
+            for i, arg in enumerate(args)
+            if i not in nums
+            for leaf in tree_flatten(arg)[0]
+        }
+
         def staged(*tracers: Any) -> list[Any]:
             outs, linear, _ = linearize_flat(flat, tracers)
-            found.extend(_describe_residuals(linear.program.consts, tracers))
+            consts = linear.program.consts
+            found.extend(_describe_residuals(consts, tracers, others))
             return outs
 
         stage_flat(staged, [get_aval(x) for x in leaves])
@@ -528,23 +536,30 @@ def residuals(
     return residuals_fun
 
 
-def _describe_residuals(consts: Sequence[Any], inputs: Sequence[Any]) -> list[Residual]:
+def _describe_residuals(
+    consts: Sequence[Any], inputs: Sequence[Any], others: dict[int, str]
+) -> list[Residual]:
     out = []
     for i, value in enumerate(consts):
         aval = get_aval(value)
-        source = "constant"
+        source = others.get(id(value), "constant")
         if isinstance(value, StagingTracer):
-            builder = value._trace.builder
-            var = builder.atom(value)
-            source = next(
-                (e.primitive.name for e in builder.eqns if var in e.outvars),
-                next(
-                    (f"argument leaf {j}" for j, t in enumerate(inputs) if t is value),
-                    "constant",
-                ),
-            )
+            source = _tracer_source(value, inputs)
         out.append(Residual(f"r{i}", aval.shape, aval.dtype.name, aval.nbytes, source))
     return out
+
+
+def _tracer_source(value: StagingTracer, inputs: Sequence[Any]) -> str:
+    """The primitive that computed a staged residual, or its input position."""
+    builder = value._trace.builder
+    var = builder.atom(value)
+    for eqn in builder.eqns:
+        if var in eqn.outvars:
+            return eqn.primitive.name
+    for j, t in enumerate(inputs):
+        if t is value:
+            return f"differentiated input leaf {j}"
+    return "constant"
 
 
 def stop_gradient(x: Any) -> Any:
