@@ -21,6 +21,8 @@ from funcgrad._api import (
     value_and_grad,
     vjp,
 )
+from funcgrad._jacobians import hessian, jacfwd, jacrev
+from funcgrad._vmap import vmap
 from funcgrad.core import ClosedJaxpr, Jaxpr
 from funcgrad.errors import FuncgradError
 
@@ -31,6 +33,9 @@ __all__ = [
     "FuncgradError",
     "Jaxpr",
     "grad",
+    "hessian",
+    "jacfwd",
+    "jacrev",
     "jvp",
     "lax",
     "linearize",
@@ -41,4 +46,5 @@ __all__ = [
     "tree_util",
     "value_and_grad",
     "vjp",
+    "vmap",
 ]

@@ -376,7 +376,7 @@ def value_and_grad(
 
 
 def _flatten_diff(
-    diff_args: tuple[Any, ...], nums: tuple[int, ...]
+    diff_args: tuple[Any, ...], nums: tuple[int, ...], api: str = "grad"
 ) -> tuple[list[Any], PyTreeDef]:
     leaves_out = []
     for i, arg in zip(nums, diff_args):
@@ -384,7 +384,7 @@ def _flatten_diff(
         for j, leaf in enumerate(leaves):
             where = f"argument {i}" + (f" (leaf {j})" if len(leaves) > 1 else "")
             leaf = _as_value(leaf, where)
-            _check_differentiable(leaf, where, "grad")
+            _check_differentiable(leaf, where, api)
             leaves_out.append(leaf)
     return leaves_out, tree_flatten(diff_args)[1]
 

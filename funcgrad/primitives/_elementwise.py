@@ -9,6 +9,7 @@ that sends a cotangent back to a broadcast operand sums it down with
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ from funcgrad.primitives._util import (
 )
 from funcgrad.transforms import (
     Zero,
+    add_any_p,
+    batch_rules,
     defjvp,
     defjvp_using_output,
     deflinear_jvp,
@@ -583,3 +586,57 @@ def stop_gradient_abstract_eval(x: ShapedArray) -> ShapedArray:
 
 
 zero_tangent_jvp(stop_gradient_p)
+
+
+# --- batching -----------------------------------------------------------------
+
+
+def _unary_batch(primitive: Primitive) -> None:
+    def rule(size: int, vals: Any, dims: Any, **params: Any) -> tuple[Any, Any]:
+        return primitive.bind(vals[0], **params), dims[0]
+
+    batch_rules[primitive] = rule
+
+
+def _broadcasting_batch(primitive: Primitive) -> None:
+    """Operands broadcast as numpy does, so a batched operand is given its
+    batch axis in front and enough length-1 axes to line up with the others."""
+
+    def rule(size: int, vals: Any, dims: Any, **params: Any) -> tuple[Any, Any]:
+        ranks = [get_aval(v).ndim - (d is not None) for v, d in zip(vals, dims)]
+        out_rank = builtins.max(ranks)
+        args = []
+        for v, d, rank in zip(vals, dims, ranks):
+            if d is not None:
+                v = shape_ops.batch_to_front(v, d)
+                shape = get_aval(v).shape
+                lead = (1,) * (out_rank - rank)
+                v = shape_ops.reshape(v, shape[:1] + lead + shape[1:])
+            args.append(v)
+        return primitive.bind(*args, **params), 0
+
+    batch_rules[primitive] = rule
+
+
+_UNARY_PRIMITIVES = (
+    neg_p, integer_pow_p, exp_p, log_p, log1p_p, expm1_p, sin_p, cos_p, tan_p,
+    tanh_p, sqrt_p, logistic_p, abs_p, sign_p, not_p, convert_element_type_p,
+    stop_gradient_p,
+)  # fmt: skip
+_BROADCASTING_PRIMITIVES = (
+    add_p, sub_p, mul_p, div_p, max_p, min_p, pow_p, eq_p, ne_p, lt_p, le_p,
+    gt_p, ge_p, and_p, or_p, xor_p, select_p,
+)  # fmt: skip
+
+for _p in _UNARY_PRIMITIVES:
+    _unary_batch(_p)
+for _p in _BROADCASTING_PRIMITIVES:
+    _broadcasting_batch(_p)
+
+
+def add_any_batch(size: int, vals: Any, dims: Any) -> tuple[Any, int]:
+    x, y = (shape_ops.batch_materialize(v, d, size) for v, d in zip(vals, dims))
+    return add_any_p.bind(x, y), 0
+
+
+batch_rules[add_any_p] = add_any_batch

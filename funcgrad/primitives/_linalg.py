@@ -18,7 +18,7 @@ from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import ShapeError
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._util import same_dtype
-from funcgrad.transforms import defjvp, is_undefined, transpose_rules
+from funcgrad.transforms import batch_rules, defjvp, is_undefined, transpose_rules
 
 DimensionNumbers = tuple[
     tuple[tuple[int, ...], tuple[int, ...]], tuple[tuple[int, ...], tuple[int, ...]]
@@ -151,3 +151,28 @@ def dot_general_transpose(
 
 
 transpose_rules[dot_general_p] = dot_general_transpose
+
+
+def dot_general_batch(
+    size: int, vals: Any, dims: Any, *, dimension_numbers: DimensionNumbers
+) -> tuple[Any, int]:
+    """Both operands batched: a new leading batch axis pair. One batched: its
+    batch axis is a free axis, which lands after the existing batch axes
+    (and, for the right operand, after the left operand's free axes)."""
+    (x, y), (dx, dy) = vals, dims
+    (lc, rc), (lb, rb) = dimension_numbers
+    x, y = shape_ops.batch_to_front(x, dx), shape_ops.batch_to_front(y, dy)
+    shift = lambda axes, on: tuple(a + 1 for a in axes) if on else tuple(axes)  # noqa: E731
+    bx, by = dx is not None, dy is not None
+    lc2, lb2, rc2, rb2 = shift(lc, bx), shift(lb, bx), shift(rc, by), shift(rb, by)
+    if bx and by:
+        out = dot_general(x, y, ((lc2, rc2), ((0,) + lb2, (0,) + rb2)))
+        return out, 0
+    out = dot_general(x, y, ((lc2, rc2), (lb2, rb2)))
+    if bx:
+        return out, len(lb)
+    x_ndim = get_aval(x).ndim
+    return out, len(lb) + x_ndim - len(lc) - len(lb)
+
+
+batch_rules[dot_general_p] = dot_general_batch

@@ -18,6 +18,7 @@ from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._util import const
 from funcgrad.transforms import (
+    batch_rules,
     deflinear_jvp,
     jvp_rules,
     transpose_rules,
@@ -215,3 +216,30 @@ argmax_p.def_abstract_eval(_arg_abstract_eval("argmax"))
 argmin_p.def_abstract_eval(_arg_abstract_eval("argmin"))
 zero_tangent_jvp(argmax_p)
 zero_tangent_jvp(argmin_p)
+
+
+# --- batching -----------------------------------------------------------------
+
+
+def _axes_batch(primitive: Primitive) -> None:
+    def rule(size: int, vals: Any, dims: Any, *, axes: tuple) -> tuple[Any, int]:
+        x = shape_ops.batch_to_front(vals[0], dims[0])
+        return primitive.bind(x, axes=tuple(a + 1 for a in axes)), 0
+
+    batch_rules[primitive] = rule
+
+
+def _axis_batch(primitive: Primitive) -> None:
+    def rule(
+        size: int, vals: Any, dims: Any, *, axis: int, index_dtype: np.dtype
+    ) -> tuple[Any, int]:
+        x = shape_ops.batch_to_front(vals[0], dims[0])
+        return primitive.bind(x, axis=axis + 1, index_dtype=index_dtype), 0
+
+    batch_rules[primitive] = rule
+
+
+for _p in (reduce_sum_p, reduce_max_p, reduce_min_p, reduce_prod_p):
+    _axes_batch(_p)
+for _p in (argmax_p, argmin_p):
+    _axis_batch(_p)

@@ -17,7 +17,12 @@ from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import ShapeError
 from funcgrad.primitives import _reductions as reductions
 from funcgrad.primitives._util import same_dtype, shape_of
-from funcgrad.transforms import deflinear_jvp, is_undefined, transpose_rules
+from funcgrad.transforms import (
+    batch_rules,
+    deflinear_jvp,
+    is_undefined,
+    transpose_rules,
+)
 
 # --- broadcast_in_dim ---------------------------------------------------------
 
@@ -441,3 +446,107 @@ def concatenate_transpose(ct: Any, *operands: Any, dimension: int) -> list[Any]:
 
 deflinear_jvp(concatenate_p)
 transpose_rules[concatenate_p] = concatenate_transpose
+
+
+# --- batching -----------------------------------------------------------------
+# Every rule below moves the batch axis to the front and shifts the axis
+# parameters by one; the result is batched along axis 0.
+
+
+def batch_to_front(x: Any, dim: int | None) -> Any:
+    """Move a batched operand's batch axis to position 0 (no-op if already)."""
+    if dim is None or dim == 0:
+        return x
+    ndim = get_aval(x).ndim
+    return transpose(x, (dim,) + tuple(d for d in range(ndim) if d != dim))
+
+
+def batch_materialize(x: Any, dim: int | None, size: int) -> Any:
+    """A batched operand with its batch axis at 0, broadcasting unbatched ones."""
+    if dim is not None:
+        return batch_to_front(x, dim)
+    shape = get_aval(x).shape
+    return broadcast_in_dim(x, (size,) + shape, tuple(range(1, len(shape) + 1)))
+
+
+def _shift(axes: Sequence[int]) -> tuple[int, ...]:
+    return tuple(a + 1 for a in axes)
+
+
+def broadcast_in_dim_batch(size: int, vals: Any, dims: Any, *, shape: tuple,
+                           broadcast_dimensions: tuple) -> tuple[Any, int]:  # fmt: skip
+    x = batch_to_front(vals[0], dims[0])
+    b = get_aval(x).shape[0]
+    return broadcast_in_dim(x, (b,) + shape, (0,) + _shift(broadcast_dimensions)), 0
+
+
+def reshape_batch(
+    size: int, vals: Any, dims: Any, *, new_sizes: tuple
+) -> tuple[Any, int]:
+    x = batch_to_front(vals[0], dims[0])
+    return reshape_p.bind(x, new_sizes=(get_aval(x).shape[0],) + new_sizes), 0
+
+
+def transpose_batch(
+    size: int, vals: Any, dims: Any, *, permutation: tuple
+) -> tuple[Any, int]:
+    x = batch_to_front(vals[0], dims[0])
+    return transpose_p.bind(x, permutation=(0,) + _shift(permutation)), 0
+
+
+def squeeze_batch(
+    size: int, vals: Any, dims: Any, *, dimensions: tuple
+) -> tuple[Any, int]:
+    return squeeze_p.bind(
+        batch_to_front(vals[0], dims[0]), dimensions=_shift(dimensions)
+    ), 0
+
+
+def expand_dims_batch(
+    size: int, vals: Any, dims: Any, *, dimensions: tuple
+) -> tuple[Any, int]:
+    x = batch_to_front(vals[0], dims[0])
+    return expand_dims_p.bind(x, dimensions=_shift(dimensions)), 0
+
+
+def slice_batch(size: int, vals: Any, dims: Any, *, start_indices: tuple,
+                limit_indices: tuple, strides: tuple) -> tuple[Any, int]:  # fmt: skip
+    x = batch_to_front(vals[0], dims[0])
+    b = get_aval(x).shape[0]
+    return slice_p.bind(
+        x,
+        start_indices=(0,) + start_indices,
+        limit_indices=(b,) + limit_indices,
+        strides=(1,) + strides,
+    ), 0
+
+
+def pad_batch(
+    size: int, vals: Any, dims: Any, *, padding_config: tuple
+) -> tuple[Any, int]:
+    x = batch_to_front(vals[0], dims[0])
+    return pad_p.bind(x, padding_config=((0, 0, 0),) + padding_config), 0
+
+
+def rev_batch(size: int, vals: Any, dims: Any, *, dimensions: tuple) -> tuple[Any, int]:
+    return rev_p.bind(
+        batch_to_front(vals[0], dims[0]), dimensions=_shift(dimensions)
+    ), 0
+
+
+def concatenate_batch(
+    size: int, vals: Any, dims: Any, *, dimension: int
+) -> tuple[Any, int]:
+    operands = [batch_materialize(v, d, size) for v, d in zip(vals, dims)]
+    return concatenate_p.bind(*operands, dimension=dimension + 1), 0
+
+
+batch_rules[broadcast_in_dim_p] = broadcast_in_dim_batch
+batch_rules[reshape_p] = reshape_batch
+batch_rules[transpose_p] = transpose_batch
+batch_rules[squeeze_p] = squeeze_batch
+batch_rules[expand_dims_p] = expand_dims_batch
+batch_rules[slice_p] = slice_batch
+batch_rules[pad_p] = pad_batch
+batch_rules[rev_p] = rev_batch
+batch_rules[concatenate_p] = concatenate_batch

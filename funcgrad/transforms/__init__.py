@@ -4,7 +4,13 @@ Each transform owns the registry of its rule kind; primitives fill them.
 """
 
 from funcgrad.transforms._ad_util import Zero, add_any_p, add_tangents, instantiate
-from funcgrad.transforms._batching import batch_rules, get_batch_rule
+from funcgrad.transforms._batching import (
+    BatchTrace,
+    BatchTracer,
+    batch_rules,
+    get_batch_rule,
+    vmap_flat,
+)
 from funcgrad.transforms._jvp import (
     JVPTrace,
     JVPTracer,
@@ -30,6 +36,9 @@ from funcgrad.transforms._transpose import (
 )
 
 __all__ = [
+    "BatchTrace",
+    "BatchTracer",
+    "vmap_flat",
     "JVPTrace",
     "JVPTracer",
     "Linearized",
