@@ -22,6 +22,7 @@ from funcgrad._api import (
     vjp,
 )
 from funcgrad._jacobians import hessian, jacfwd, jacrev
+from funcgrad._jit import jit
 from funcgrad._vmap import vmap
 from funcgrad.core import ClosedJaxpr, Jaxpr
 from funcgrad.errors import FuncgradError
@@ -36,6 +37,7 @@ __all__ = [
     "hessian",
     "jacfwd",
     "jacrev",
+    "jit",
     "jvp",
     "lax",
     "linearize",

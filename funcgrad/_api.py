@@ -23,6 +23,7 @@ from funcgrad.core import (
     get_aval,
     is_inexact,
     new_main,
+    transform_origin,
     tree_flatten,
     tree_unflatten,
 )
@@ -195,7 +196,7 @@ def jvp(
     flat = _flat_fun(
         fun, tuple(primals), {}, tuple(range(len(primals))), out_tree, has_aux
     )
-    with new_main(JVPTrace) as main:
+    with transform_origin("jvp", fun), new_main(JVPTrace) as main:
         trace = JVPTrace(main)
         tracers = [
             JVPTracer(trace, p, _tangent_for(p, t, i))
@@ -256,7 +257,8 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     leaves, p_tree = _flatten_args(primals, "linearize", differentiate=True)
     out_tree = _Cell()
     flat = _flat_fun(fun, primals, {}, tuple(range(len(primals))), out_tree)
-    primals_out, linear, _ = linearize_flat(flat, leaves)
+    with transform_origin("linearize", fun):
+        primals_out, linear, _ = linearize_flat(flat, leaves)
 
     def f_jvp(*tangents: Any) -> Any:
         t_leaves, t_tree = tree_flatten(tuple(tangents))
@@ -296,7 +298,8 @@ def vjp(
     leaves, p_tree = _flatten_args(primals, "vjp", differentiate=True)
     out_tree = _Cell()
     flat = _flat_fun(fun, primals, {}, tuple(range(len(primals))), out_tree, has_aux)
-    primals_out, linear, aux = linearize_flat(flat, leaves)
+    with transform_origin("vjp", fun):
+        primals_out, linear, aux = linearize_flat(flat, leaves)
     out_avals = [get_aval(p) for p in primals_out]
 
     def f_vjp(cotangent: Any) -> tuple[Any, ...]:
@@ -364,7 +367,8 @@ def value_and_grad(
         out_tree = _Cell()
         flat = _flat_fun(fun, args, kwargs, nums, out_tree, has_aux)
         checked = _checking_scalar_output(flat, fun)
-        (value,), linear, aux = linearize_flat(checked, leaves)
+        with transform_origin("grad", fun):
+            (value,), linear, aux = linearize_flat(checked, leaves)
         seed = np.ones((), get_aval(value).dtype)
         grads = [_to_user(g) for g in linear.transpose([seed])]
         grads_tree = tree_unflatten(d_tree, grads)
@@ -491,7 +495,8 @@ def make_jaxpr(
         def outputs_only(*tracers: Any) -> list[Any]:
             return flat(*tracers)[0]
 
-        closed = stage_flat(outputs_only, [get_aval(x) for x in leaves])
+        with transform_origin("make_jaxpr", fun):
+            closed = stage_flat(outputs_only, [get_aval(x) for x in leaves])
         return closed
 
     return make_jaxpr_fun

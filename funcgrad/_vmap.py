@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 
 from funcgrad._api import _as_value, _Cell, _to_user
-from funcgrad.core import Tracer, get_aval, tree_flatten, tree_structure, tree_unflatten
+from funcgrad.core import (
+    Tracer,
+    get_aval,
+    transform_origin,
+    tree_flatten,
+    tree_structure,
+    tree_unflatten,
+)
 from funcgrad.errors import FuncgradValueError, TreeStructureError
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.transforms import vmap_flat
@@ -140,7 +147,8 @@ def vmap(
             out_leaves, out_tree.value = tree_flatten(out)
             return out_leaves
 
-        outs, out_dims = vmap_flat(flat, size, leaves, dims)
+        with transform_origin("vmap", fun):
+            outs, out_dims = vmap_flat(flat, size, leaves, dims)
         out_struct = tree_unflatten(out_tree.value, outs)
         out_ax = _broadcast_prefix(out_axes, out_struct, "`out_axes`")
         moved = [

@@ -37,6 +37,7 @@ from funcgrad.core._trace import (
     new_main,
     no_transform_active,
     trace_state,
+    transform_origin,
 )
 from funcgrad.core._tree import (
     PyTreeDef,
@@ -76,6 +77,7 @@ __all__ = [
     "pp_jaxpr",
     "short_dtype_name",
     "trace_state",
+    "transform_origin",
     "tree_flatten",
     "tree_leaves",
     "tree_map",

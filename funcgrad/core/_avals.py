@@ -32,13 +32,22 @@ _SHORT_NAMES = {
 
 
 class ShapedArray:
-    """The abstract value of an array: its shape and its dtype."""
+    """The abstract value of an array: its shape and its dtype.
 
-    __slots__ = ("dtype", "shape")
+    `weak_type` marks a value that came from a Python scalar passed to
+    `jit`: numpy promotion treats it as weak (`float32 * x` stays float32),
+    as it would the scalar itself. It is a promotion hint, not part of the
+    type, so it takes no part in equality.
+    """
 
-    def __init__(self, shape: tuple[int, ...], dtype: Any) -> None:
+    __slots__ = ("dtype", "shape", "weak_type")
+
+    def __init__(
+        self, shape: tuple[int, ...], dtype: Any, weak_type: bool = False
+    ) -> None:
         self.shape = tuple(int(d) for d in shape)
         self.dtype = np.dtype(dtype)
+        self.weak_type = weak_type
 
     @property
     def ndim(self) -> int:

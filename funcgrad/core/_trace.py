@@ -38,13 +38,18 @@ from funcgrad.errors import ConcretizationError, TracerLeakError
 class MainTrace:
     """One active transform on the stack: its level and its state."""
 
-    __slots__ = ("active", "global_data", "level", "trace_type")
+    __slots__ = ("active", "global_data", "level", "origin", "trace_type")
 
-    def __init__(self, level: int, trace_type: type, global_data: Any) -> None:
+    def __init__(
+        self, level: int, trace_type: type, global_data: Any, origin: str | None = None
+    ) -> None:
         self.level = level
         self.trace_type = trace_type
         self.global_data = global_data
         self.active = True
+        # Which user-facing transform of which function pushed this level,
+        # e.g. "`grad` of `loss`": error messages name it.
+        self.origin = origin or f"a {trace_type.__name__}"
 
     def __repr__(self) -> str:
         return f"MainTrace({self.level}, {self.trace_type.__name__})"
@@ -110,22 +115,35 @@ class EvalTrace(Trace):
 class TraceState:
     """The interpreter stack and the dynamic (staging) trace."""
 
-    __slots__ = ("dynamic", "stack")
+    __slots__ = ("dynamic", "origin", "stack")
 
     def __init__(self) -> None:
-        base = MainTrace(0, EvalTrace, None)
+        base = MainTrace(0, EvalTrace, None, "evaluation")
         self.stack: list[MainTrace] = [base]
         self.dynamic: MainTrace = base
+        self.origin: str | None = None
 
 
 trace_state = TraceState()
 
 
 @contextmanager
+def transform_origin(transform: str, fun: Any) -> Iterator[None]:
+    """Name the levels pushed inside this block after `transform` of `fun`."""
+    name = getattr(fun, "__qualname__", None) or getattr(fun, "__name__", "a function")
+    previous = trace_state.origin
+    trace_state.origin = f"`{transform}` of `{name}`"
+    try:
+        yield
+    finally:
+        trace_state.origin = previous
+
+
+@contextmanager
 def new_main(trace_type: type, global_data: Any = None) -> Iterator[MainTrace]:
     """Push a new level for a transform; pop it (and mark it dead) on exit."""
     stack = trace_state.stack
-    main = MainTrace(len(stack), trace_type, global_data)
+    main = MainTrace(len(stack), trace_type, global_data, trace_state.origin)
     stack.append(main)
     try:
         yield main
@@ -154,11 +172,10 @@ def find_top_trace(args: Sequence[Any]) -> Trace:
             if not main.active:
                 raise TracerLeakError(
                     f"Encountered a traced value of {arg.aval.str_short()} "
-                    f"from a {main.trace_type.__name__} that has already "
-                    f"finished. A value created inside a transformed "
-                    f"function escaped it (stored in a global, a closure or "
-                    f"an attribute) and was used later. Return it from the "
-                    f"function instead."
+                    f"created inside {main.origin}, which has already "
+                    f"finished. The value escaped that transform (stored in "
+                    f"a global, a closure or an attribute) and was used "
+                    f"later. Return it from the function instead."
                 )
             if main.level > top.level:
                 top = main
@@ -213,11 +230,11 @@ class Tracer:
         """The concrete value behind this tracer, or a `ConcretizationError`."""
         raise ConcretizationError(
             f"{why} needs a concrete value, but this is an abstract traced "
-            f"value ({self.aval.str_short()}) inside "
-            f"`{self._trace.main.trace_type.__name__}`: its number is not "
-            f"known while the function is being traced. Mark the argument "
-            f"static (`static_argnums`), compute it with numpy outside the "
-            f"function, or use `funcgrad.numpy.where` (and later "
+            f"value ({self.aval.str_short()}) inside {self._trace.main.origin}: "
+            f"its number is not known while the function is being traced. "
+            f"Mark the argument static (`static_argnums`), compute it with "
+            f"numpy outside the function, or select with "
+            f"`funcgrad.numpy.where` (and, once it exists, "
             f"`funcgrad.lax.cond`) instead of a Python `if`."
         )
 
@@ -261,7 +278,7 @@ class Tracer:
         raise ConcretizationError(
             f"`numpy.asarray` (or another numpy function) was called on a "
             f"traced value ({self.aval.str_short()}) inside "
-            f"`{self._trace.main.trace_type.__name__}`. numpy cannot see "
+            f"{self._trace.main.origin}. numpy cannot see "
             f"through funcgrad's tracers, so the result would lose its "
             f"derivative or its place in the program. Use the `funcgrad.numpy` "
             f"function of the same name instead, or call numpy outside the "

@@ -64,9 +64,15 @@ def _flat(seq: Any) -> list[Any]:
     return out
 
 
+_WEAK_EXAMPLES = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
+
 def _dtype_or_weak(x: Any) -> Any:
     if isinstance(x, Tracer):
-        return x.aval.dtype
+        aval = x.aval
+        if aval.weak_type:
+            return _WEAK_EXAMPLES.get(aval.dtype.kind, aval.dtype)
+        return aval.dtype
     if type(x) in (int, float, complex, bool):
         return x
     return np.asarray(x).dtype

@@ -1,0 +1,207 @@
+"""`jit`: stage a function once per input signature and reuse the program.
+
+The first call with a new signature (pytree structure, shapes, dtypes,
+static values) traces the function into a closed Jaxpr and caches it; later
+calls run the cached program without calling the Python function again.
+The program runs through the evaluator, which binds its primitives, so
+`jit` composes with every transform in both directions: under `grad` or
+`vmap` the cached program is differentiated or batched like any other code.
+The compiled numba backend will replace the evaluator at the one place
+marked below.
+
+Each trace is logged on the `funcgrad.jit` logger with its reason; a
+function's `cache_info()` counts hits and misses.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from funcgrad._api import _as_value, _Cell, _to_user
+from funcgrad.core import (
+    ClosedJaxpr,
+    PyTreeDef,
+    ShapedArray,
+    Tracer,
+    eval_jaxpr,
+    get_aval,
+    is_python_scalar,
+    transform_origin,
+    tree_flatten,
+    tree_unflatten,
+)
+from funcgrad.errors import FuncgradTypeError
+from funcgrad.transforms import stage_flat
+
+logger = logging.getLogger("funcgrad.jit")
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    hits: int
+    misses: int
+    size: int
+
+
+@dataclass(frozen=True)
+class _Signature:
+    tree: PyTreeDef
+    shapes: tuple[tuple[int, ...], ...]
+    dtypes: tuple[str, ...]
+    weak: tuple[bool, ...]
+    statics: tuple[Hashable, ...]
+
+
+def _avals(leaves: Sequence[Any]) -> list[ShapedArray]:
+    out = []
+    for x in leaves:
+        aval = get_aval(x)
+        weak = is_python_scalar(x) or (isinstance(x, Tracer) and aval.weak_type)
+        out.append(ShapedArray(aval.shape, aval.dtype, weak_type=weak))
+    return out
+
+
+def _miss_reason(new: _Signature, seen: list[_Signature]) -> str:
+    if not seen:
+        return "first call"
+    last = seen[-1]
+    if new.tree != last.tree:
+        return f"new argument structure {new.tree} (was {last.tree})"
+    if new.statics != last.statics:
+        return f"new static values {new.statics} (were {last.statics})"
+    if new.shapes != last.shapes:
+        return f"new shapes {new.shapes} (were {last.shapes})"
+    if new.dtypes != last.dtypes:
+        return f"new dtypes {new.dtypes} (were {last.dtypes})"
+    return "new Python-scalar (weak) arguments"
+
+
+def jit(
+    fun: Callable[..., Any],
+    static_argnums: int | Sequence[int] = (),
+    static_argnames: str | Sequence[str] = (),
+) -> Callable[..., Any]:
+    """Trace `fun` once per input signature and run the cached program.
+
+    Args:
+      fun: a pure function of arrays (pytrees of arrays).
+      static_argnums, static_argnames: arguments passed to `fun` as Python
+        values (they must be hashable); a new value retraces.
+
+    The returned function has `cache_info()` (hits, misses, size) and
+    `clear_cache()`; each trace is logged on the `funcgrad.jit` logger.
+
+    >>> import funcgrad as fg, funcgrad.numpy as fnp, numpy as np
+    >>> f = fg.jit(lambda x: fnp.sum(fnp.sin(x) ** 2))
+    >>> round(float(f(np.ones(3))), 6), round(float(f(np.zeros(3))), 6)
+    (2.12422, 0.0)
+    >>> f.cache_info().misses
+    1
+    """
+    nums = (
+        (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    )
+    names = (
+        (static_argnames,)
+        if isinstance(static_argnames, str)
+        else tuple(static_argnames)
+    )
+    cache: dict[_Signature, tuple[ClosedJaxpr, PyTreeDef]] = {}
+    seen: list[_Signature] = []
+    counts = {"hits": 0, "misses": 0}
+    name = getattr(fun, "__qualname__", getattr(fun, "__name__", "function"))
+
+    @functools.wraps(fun)
+    def jitted(*args: Any, **kwargs: Any) -> Any:
+        statics_pos = {n % len(args) for n in nums if -len(args) <= n < len(args)}
+        static_values = tuple(args[i] for i in sorted(statics_pos)) + tuple(
+            (k, kwargs[k]) for k in names if k in kwargs
+        )
+        for value in static_values:
+            _check_hashable(value, name)
+        dyn_args = tuple(a for i, a in enumerate(args) if i not in statics_pos)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
+        leaves, tree = tree_flatten((dyn_args, dyn_kwargs))
+        leaves = [_as_value_keep_scalars(x, i) for i, x in enumerate(leaves)]
+        avals = _avals(leaves)
+        signature = _Signature(
+            tree,
+            tuple(a.shape for a in avals),
+            tuple(a.dtype.name for a in avals),
+            tuple(a.weak_type for a in avals),
+            static_values,
+        )
+        entry = cache.get(signature)
+        if entry is None:
+            counts["misses"] += 1
+            logger.info("jit: tracing %s: %s", name, _miss_reason(signature, seen))
+            seen.append(signature)
+            entry = _trace(fun, args, statics_pos, kwargs, names, tree, avals)
+            # A program that closed over a tracer of an enclosing transform
+            # is valid for this call only.
+            if not any(isinstance(c, Tracer) for c in entry[0].consts):
+                cache[signature] = entry
+        else:
+            counts["hits"] += 1
+        program, out_tree = entry
+        # The seam for the compiled backend: evaluate (or, later, run the
+        # compiled kernels of) the cached program.
+        outs = eval_jaxpr(program.jaxpr, program.consts, *leaves)
+        return tree_unflatten(out_tree, [_to_user(o) for o in outs])
+
+    def cache_info() -> CacheInfo:
+        return CacheInfo(counts["hits"], counts["misses"], len(cache))
+
+    def clear_cache() -> None:
+        cache.clear()
+        seen.clear()
+
+    jitted.cache_info = cache_info  # type: ignore[attr-defined]
+    jitted.clear_cache = clear_cache  # type: ignore[attr-defined]
+    return jitted
+
+
+def _as_value_keep_scalars(x: Any, index: int) -> Any:
+    if is_python_scalar(x):
+        return x
+    return _as_value(x, f"leaf {index} of the arguments")
+
+
+def _check_hashable(value: Any, name: str) -> None:
+    try:
+        hash(value)
+    except TypeError:
+        raise FuncgradTypeError(
+            f"`jit` of `{name}`: a static argument must be hashable, got a "
+            f"{type(value).__name__}. Pass a tuple instead of a list or "
+            f"array, or make the argument dynamic."
+        ) from None
+
+
+def _trace(
+    fun: Callable[..., Any],
+    args: tuple,
+    statics_pos: set[int],
+    kwargs: dict,
+    names: tuple[str, ...],
+    tree: PyTreeDef,
+    avals: list[ShapedArray],
+) -> tuple[ClosedJaxpr, PyTreeDef]:
+    out_tree = _Cell()
+
+    def flat(*tracers: Any) -> list[Any]:
+        dyn_args, dyn_kwargs = tree_unflatten(tree, tracers)
+        it = iter(dyn_args)
+        full = [args[i] if i in statics_pos else next(it) for i in range(len(args))]
+        merged = {**{k: kwargs[k] for k in names if k in kwargs}, **dyn_kwargs}
+        out = fun(*full, **merged)
+        out_leaves, out_tree.value = tree_flatten(out)
+        return out_leaves
+
+    with transform_origin("jit", fun):
+        program = stage_flat(flat, avals)
+    return program, out_tree.value
