@@ -21,6 +21,7 @@ from funcgrad._api import (
     value_and_grad,
     vjp,
 )
+from funcgrad._custom import checkpoint, custom_jvp, custom_vjp
 from funcgrad._jacobians import hessian, jacfwd, jacrev
 from funcgrad._jit import jit
 from funcgrad._vmap import vmap
@@ -32,6 +33,9 @@ __version__ = "0.1.0"
 __all__ = [
     "ClosedJaxpr",
     "FuncgradError",
+    "checkpoint",
+    "custom_jvp",
+    "custom_vjp",
     "Jaxpr",
     "grad",
     "hessian",

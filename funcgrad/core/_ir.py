@@ -253,6 +253,10 @@ def _pp_literal(lit: Literal) -> str:
 
 
 def _pp_param(value: Any) -> str:
+    if isinstance(value, Jaxpr):
+        return pp_jaxpr(value).replace("\n", "\n      ")
+    if callable(value) and not isinstance(value, type):
+        return getattr(value, "__name__", "function")
     if isinstance(value, np.dtype):
         return value.name
     if isinstance(value, type) and issubclass(value, np.generic):

@@ -29,6 +29,8 @@ def _static_int(entry: Any) -> int | None:
         return None
     if isinstance(entry, int | np.integer):
         return int(entry)
+    if isinstance(entry, np.ndarray) and entry.ndim == 0 and entry.dtype.kind in "iu":
+        return int(entry)
     if (
         isinstance(entry, Tracer)
         and entry.aval.shape == ()

@@ -193,7 +193,7 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
 def atleast_1d(*arys: Any) -> Any:
     """`numpy.atleast_1d`."""
     out = [reshape(a, (1,)) if len(shape_of(a)) == 0 else as_operand(a) for a in arys]
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def atleast_2d(*arys: Any) -> Any:
@@ -206,7 +206,7 @@ def atleast_2d(*arys: Any) -> Any:
             if len(shape) < 2
             else as_operand(a)
         )
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def atleast_3d(*arys: Any) -> Any:
@@ -222,7 +222,7 @@ def atleast_3d(*arys: Any) -> Any:
             out.append(reshape(a, shape + (1,)))
         else:
             out.append(as_operand(a))
-    return out[0] if len(out) == 1 else out
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def hstack(tup: Sequence[Any]) -> Any:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad.core import Tracer, get_aval
-from funcgrad.errors import FuncgradValueError
+from funcgrad.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.numpy._util import (
     as_operand,
     cast,
@@ -56,7 +56,17 @@ def _binary(name: str, numpy_fn: Callable[..., Any], lax_fn: Callable[[Any, Any]
 add = _binary("add", np.add, ew.add)
 subtract = _binary("subtract", np.subtract, ew.sub)
 multiply = _binary("multiply", np.multiply, ew.mul)
-divide = true_divide = _binary("divide", np.true_divide, ew.div, inexact=True)
+
+
+def _true_divide(x: Any, y: Any) -> Any:
+    # numpy divides integers and booleans in float64, floats in their dtype.
+    dtype = get_aval(x).dtype
+    if dtype.kind in "biu":
+        x, y = cast(x, np.float64), cast(y, np.float64)
+    return ew.div(x, y)
+
+
+divide = true_divide = _binary("divide", np.true_divide, _true_divide)
 maximum = _binary("maximum", np.maximum, ew.max)
 minimum = _binary("minimum", np.minimum, ew.min)
 equal = _binary("equal", np.equal, ew.eq)
@@ -85,23 +95,43 @@ sqrt = _unary("sqrt", np.sqrt, ew.sqrt)
 
 
 def positive(x: Any, /) -> Any:
-    """`numpy.positive`: the input itself."""
-    return to_ndarray(np.positive(x)) if is_eager(x) else as_operand(x)
+    """`numpy.positive`: the input itself (booleans refused, as in numpy)."""
+    if is_eager(x):
+        return to_ndarray(np.positive(x))
+    x = as_operand(x)
+    _refuse_bool("positive", x)
+    return x
+
+
+def _refuse_bool(name: str, x: Any) -> None:
+    if get_aval(x).dtype == np.bool_:
+        raise FuncgradTypeError(
+            f"`{name}` is not defined for booleans (numpy refuses it too); "
+            f"use `logical_not` or convert with `.astype(int)`."
+        )
 
 
 def square(x: Any, /) -> Any:
     """`numpy.square`: `x * x`, differentiable as `integer_pow(x, 2)`."""
     if is_eager(x):
         return to_ndarray(np.square(x))
-    return ew.integer_pow(as_operand(x), 2)
+    x = as_operand(x)
+    if get_aval(x).dtype == np.bool_:
+        x = cast(x, np.int8)  # numpy squares booleans in int8
+    return ew.integer_pow(x, 2)
 
 
 def reciprocal(x: Any, /) -> Any:
-    """`numpy.reciprocal`: `1 / x`."""
+    """`numpy.reciprocal`: `1 / x` (for integers, truncated: 0 unless |x| = 1)."""
     if is_eager(x):
         return to_ndarray(np.reciprocal(x))
     x = as_operand(x)
-    return ew.div(np.asarray(1, get_aval(x).dtype), x)
+    dtype = get_aval(x).dtype
+    if dtype.kind in "biu":
+        one, zero = np.asarray(1, dtype), np.asarray(0, dtype)
+        unit = ew.eq(ew.abs(x), one)
+        return ew.select(unit, x, zero)
+    return ew.div(np.asarray(1, dtype), x)
 
 
 def _as_bool(x: Any) -> Any:
@@ -159,7 +189,9 @@ def power(x: Any, y: Any, /) -> Any:
             )
         return ew.integer_pow(cast(x, dtype), n)
     x, y = promote(x, y)
-    dtype = inexact_dtype(get_aval(x).dtype)
+    dtype = get_aval(x).dtype
+    if dtype == np.bool_:
+        dtype = np.dtype(np.int8)  # numpy raises booleans to powers in int8
     return ew.pow(cast(x, dtype), cast(y, dtype))
 
 

@@ -2,6 +2,6 @@
 registered beside its definition. `funcgrad.lax` is their public face.
 """
 
-from funcgrad.primitives import _elementwise, _linalg, _reductions, _shape
+from funcgrad.primitives import _custom, _elementwise, _linalg, _reductions, _shape
 
-__all__ = ["_elementwise", "_linalg", "_reductions", "_shape"]
+__all__ = ["_custom", "_elementwise", "_linalg", "_reductions", "_shape"]

@@ -99,13 +99,13 @@ def _aval(x: Any) -> ShapedArray:
 # --- arithmetic ---------------------------------------------------------------
 
 add_p = _binary("add", np.add)
-sub_p = _binary("sub", np.subtract)
+sub_p = _binary("sub", np.subtract, kinds="iufc")
 mul_p = _binary("mul", np.multiply)
 div_p = _binary("div", np.true_divide, kinds="fc")
 max_p = _binary("max", np.maximum)
 min_p = _binary("min", np.minimum)
-pow_p = _binary("pow", np.power, kinds="fc")
-neg_p = _unary("neg", np.negative, kinds=_NUMERIC)
+pow_p = _binary("pow", np.power, kinds="iufc")
+neg_p = _unary("neg", np.negative, kinds="iufc")
 
 
 def add(x: Any, y: Any) -> Any:
@@ -415,7 +415,7 @@ defjvp(cos_p, _cos_tangent)
 # --- abs and sign -------------------------------------------------------------
 
 abs_p = _unary("abs", np.abs, kinds=_NUMERIC)
-sign_p = _unary("sign", np.sign, kinds=_NUMERIC)
+sign_p = _unary("sign", np.sign, kinds="iufc")
 
 
 def abs(x: Any) -> Any:

@@ -148,7 +148,7 @@ transpose_p = Primitive("transpose")
 
 def transpose(x: Any, permutation: Sequence[int]) -> Any:
     permutation = tuple(int(p) for p in permutation)
-    if permutation == tuple(range(len(permutation))):
+    if permutation == tuple(range(get_aval(x).ndim)):
         return x
     return transpose_p.bind(x, permutation=permutation)
 

@@ -17,6 +17,7 @@ from funcgrad.transforms._jvp import (
     defjvp,
     defjvp_using_output,
     deflinear_jvp,
+    jvp_flat,
     jvp_rules,
     zero_tangent_jvp,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "get_batch_rule",
     "instantiate",
     "is_undefined",
+    "jvp_flat",
     "jvp_rules",
     "linearize_flat",
     "residuals_of",

@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from funcgrad.core import Primitive, ShapedArray, Trace, Tracer, full_lower, get_aval
+from funcgrad.core import (
+    Primitive,
+    ShapedArray,
+    Trace,
+    Tracer,
+    full_lower,
+    get_aval,
+    new_main,
+)
 from funcgrad.errors import MissingRuleError
 from funcgrad.transforms._ad_util import Zero, add_any_p, add_tangents
 
@@ -157,3 +165,14 @@ def _add_any_tangent(t: Any, x: Any, y: Any) -> Any:
 
 
 defjvp(add_any_p, _add_any_tangent, _add_any_tangent)
+
+
+def jvp_flat(
+    fun: Callable[..., Sequence[Any]], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[list[Any], list[Any]]:
+    """Push `tangents` (arrays or `Zero`) through `fun` (flat in, flat out)."""
+    with new_main(JVPTrace) as main:
+        trace = JVPTrace(main)
+        outs = fun(*(JVPTracer(trace, p, t) for p, t in zip(primals, tangents)))
+        outs = [trace.full_raise(o) for o in outs]
+        return [o.primal for o in outs], [o.tangent for o in outs]

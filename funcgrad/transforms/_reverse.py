@@ -29,6 +29,7 @@ from funcgrad.core import (
     ClosedJaxpr,
     ShapedArray,
     get_aval,
+    is_inexact,
     new_main,
     tree_map,
 )
@@ -44,16 +45,21 @@ FlatFun = Callable[..., tuple[Sequence[Any], Any]]
 class Linearized:
     """The linear map from input tangents to output tangents, as a program.
 
-    `zero_outs[i]` is true where output `i`'s tangent is identically zero and
-    therefore has no output in `program`.
+    Only inexact (floating or complex) inputs have tangents: `diff_ins[i]`
+    says whether input `i` is one of the program's inputs. `zero_outs[i]` is
+    true where output `i`'s tangent is identically zero and therefore has no
+    output in `program`.
     """
 
     program: ClosedJaxpr
+    in_avals: tuple[ShapedArray, ...]
+    diff_ins: tuple[bool, ...]
     out_avals: tuple[ShapedArray, ...]
     zero_outs: tuple[bool, ...]
 
     def __call__(self, *tangents: Any) -> list[Any]:
-        outs = iter(self.program(*tangents))
+        live = [instantiate(t) for t, d in zip(tangents, self.diff_ins) if d]
+        outs = iter(self.program(*live))
         return [
             Zero(aval) if zero else next(outs)
             for aval, zero in zip(self.out_avals, self.zero_outs)
@@ -61,7 +67,11 @@ class Linearized:
 
     def transpose(self, cts_out: Sequence[Any]) -> list[Any]:
         live = [ct for ct, zero in zip(cts_out, self.zero_outs) if not zero]
-        return backward_pass(self.program.jaxpr, self.program.consts, live)
+        cts = iter(backward_pass(self.program.jaxpr, self.program.consts, live))
+        return [
+            next(cts) if d else Zero(aval)
+            for aval, d in zip(self.in_avals, self.diff_ins)
+        ]
 
 
 def linearize_flat(
@@ -71,15 +81,22 @@ def linearize_flat(
 
     `fun` takes flat arrays and returns `(flat_outputs, aux)`; `aux` is any
     pytree, returned with every traced value replaced by its primal.
+    Integer and boolean primals get symbolic zero tangents.
     """
+    in_avals = tuple(get_aval(p) for p in primals)
+    diff_ins = tuple(is_inexact(a.dtype) for a in in_avals)
     with new_main(JVPTrace) as jvp_main:
         builder = JaxprBuilder()
         with new_main(StagingTrace, builder) as tangent_main:
             jvp_trace = JVPTrace(jvp_main)
             tangent_trace = StagingTrace(tangent_main)
-            tangents_in = [tangent_trace.new_arg(get_aval(p)) for p in primals]
+            tangents_in = [
+                tangent_trace.new_arg(a) for a, d in zip(in_avals, diff_ins) if d
+            ]
+            it = iter(tangents_in)
             tracers_in = [
-                JVPTracer(jvp_trace, p, t) for p, t in zip(primals, tangents_in)
+                JVPTracer(jvp_trace, p, next(it) if d else Zero(a))
+                for p, a, d in zip(primals, in_avals, diff_ins)
             ]
             outs, aux = fun(*tracers_in)
             outs = [jvp_trace.full_raise(o) for o in outs]
@@ -93,6 +110,8 @@ def linearize_flat(
             aux = _strip(aux, jvp_main)
     linear = Linearized(
         ClosedJaxpr(jaxpr, consts),
+        in_avals,
+        diff_ins,
         tuple(get_aval(p) for p in primals_out),
         zero_outs,
     )
