@@ -322,7 +322,16 @@ def _zero_for(ct: Any, aval: ShapedArray) -> Any:
     return Zero(aval) if ct is None else ct
 
 
+def custom_lin_batch(
+    size: int, vals: Any, dims: Any, *, name: str, **params: Any
+) -> Any:
+    # Only forward mode ever batches custom_lin itself (jacfwd): reverse
+    # mode transposes it instead.
+    raise _forward_mode_error(name)
+
+
 jvp_rules[custom_lin_p] = custom_lin_jvp
+batch_rules[custom_lin_p] = custom_lin_batch
 transpose_rules[custom_lin_p] = custom_lin_transpose
 
 # --- checkpoint and remat_lin -------------------------------------------------
