@@ -84,6 +84,8 @@ from funcgrad.numpy._ufuncs import (
     less_equal,
     log,
     log1p,
+    logaddexp,
+    logaddexp2,
     logical_and,
     logical_not,
     logical_or,

@@ -23,6 +23,8 @@ from funcgrad.numpy._util import (
     to_ndarray,
 )
 from funcgrad.primitives import _elementwise as ew
+from funcgrad.primitives import _shape as shape_ops
+from funcgrad.primitives._custom_api import custom_jvp
 
 
 def _unary(name: str, numpy_fn: Callable[..., Any], lax_fn: Callable[[Any], Any],
@@ -234,3 +236,52 @@ def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
     if a_max is not None:
         out = minimum(out, a_max)
     return out
+
+
+# --- functions with derivatives chosen for stability --------------------------
+
+
+@custom_jvp
+def _logaddexp(x: Any, y: Any) -> Any:
+    # max(x, y) + log1p(exp(-|x - y|)) never overflows; equal arguments
+    # (including two infinities of one sign) give x + log(2) directly.
+    gap = ew.abs(ew.sub(x, y))
+    out = ew.add(ew.max(x, y), ew.log1p(ew.exp(ew.neg(gap))))
+    equal = ew.eq(x, y)
+    return ew.select(equal, ew.add(x, np.asarray(np.log(2), get_aval(x).dtype)), out)
+
+
+@_logaddexp.defjvp
+def _logaddexp_jvp(primals: Any, tangents: Any) -> Any:
+    # d/dx = exp(x - out) = logistic(x - y): weights in [0, 1] that are never
+    # NaN, not even at x = y = -inf (where each gets 1/2).
+    (x, y), (x_dot, y_dot) = primals, tangents
+    half = np.asarray(0.5, get_aval(x).dtype)
+    w = ew.select(ew.eq(x, y), half, ew.logistic(ew.sub(x, y)))
+    one = np.asarray(1, get_aval(x).dtype)
+    return _logaddexp(x, y), ew.add(ew.mul(x_dot, w), ew.mul(y_dot, ew.sub(one, w)))
+
+
+def _broadcast_pair(x: Any, y: Any) -> tuple[Any, Any]:
+    x, y = promote(x, y)
+    dtype = inexact_dtype(get_aval(x).dtype)
+    x, y = cast(x, dtype), cast(y, dtype)
+    shape = tuple(np.broadcast_shapes(get_aval(x).shape, get_aval(y).shape))
+    return shape_ops.broadcast_to(x, shape), shape_ops.broadcast_to(y, shape)
+
+
+def logaddexp(x: Any, y: Any, /) -> Any:
+    """`numpy.logaddexp`: `log(exp(x) + exp(y))` without overflow; its
+    derivative (the softmax weights of `x` and `y`) is finite everywhere."""
+    if is_eager(x, y):
+        return to_ndarray(np.logaddexp(x, y))
+    return _logaddexp(*_broadcast_pair(x, y))
+
+
+def logaddexp2(x: Any, y: Any, /) -> Any:
+    """`numpy.logaddexp2`: `log2(2**x + 2**y)`, stable like `logaddexp`."""
+    if is_eager(x, y):
+        return to_ndarray(np.logaddexp2(x, y))
+    x, y = _broadcast_pair(x, y)
+    ln2 = np.asarray(np.log(2), get_aval(x).dtype)
+    return ew.div(_logaddexp(ew.mul(x, ln2), ew.mul(y, ln2)), ln2)
