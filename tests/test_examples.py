@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import os
 import re
 import subprocess
@@ -78,5 +80,60 @@ def test_curve_fit_recovers_true_parameters():
 
 def test_curve_fit_fails_when_tolerance_is_impossible():
     proc = run_example("curve_fit.py", "--max-sigmas", "0")
+    assert proc.returncode == 1
+    assert "fit failed" in proc.stderr
+
+
+def test_per_example_gradients_match_a_loop_of_grad():
+    pytest.importorskip("sklearn")
+    proc = run_example("per_example_gradients.py", "--check-examples", "50")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "per-example gradients match the loop on 50 examples" in proc.stdout
+    assert held_out_accuracy(proc.stdout) >= 90.0
+
+    summary = re.search(r"min (\S+)  median (\S+)  max (\S+)$", proc.stdout, re.M)
+    assert summary, proc.stdout
+    low, median, high = map(float, summary.groups())
+    assert 0 < low <= median <= high
+
+    # The listed examples come in decreasing norm, starting at the maximum.
+    top = re.findall(r"^\s+\d+\s+([\d.]+)\s+\d\s+\d\s+[\d.]+$", proc.stdout, re.M)
+    norms = [float(n) for n in top]
+    assert len(norms) == 5
+    assert norms == sorted(norms, reverse=True)
+    assert norms[0] == pytest.approx(high, rel=1e-3)
+
+
+def test_per_example_gradients_fails_when_untrained():
+    pytest.importorskip("sklearn")
+    proc = run_example("per_example_gradients.py", "--steps", "0")
+    assert proc.returncode == 1
+    assert "below the required 90.0%" in proc.stderr
+
+
+def test_newton_fit_converges_quadratically_to_sklearns_optimum():
+    pytest.importorskip("sklearn")
+    proc = run_example("newton_fit.py", "--gd-steps", "100")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "fit ok" in proc.stdout
+
+    norms = [
+        float(g) for g in re.findall(r"^\s*\d+\s+[\d.]+\s+(\S+)$", proc.stdout, re.M)
+    ]
+    assert norms[-1] < 1e-8
+    assert len(norms) <= 15
+
+    # Quadratic convergence: once |grad| is small, the next one is about its
+    # square, far smaller than the linear rate of gradient descent would give.
+    # Steps landing at rounding level (below 1e-14) say nothing either way.
+    pairs = [(a, b) for a, b in itertools.pairwise(norms) if a < 1e-3 and b > 1e-14]
+    assert pairs, norms
+    for a, b in pairs:
+        assert math.log(b) / math.log(a) > 1.5, norms
+
+
+def test_newton_fit_fails_when_stopped_early():
+    pytest.importorskip("sklearn")
+    proc = run_example("newton_fit.py", "--steps", "3", "--gd-steps", "0")
     assert proc.returncode == 1
     assert "fit failed" in proc.stderr
