@@ -241,10 +241,13 @@ _make_chooser(min_p, lambda a, b: lt(a, b))
 
 
 def _pow_lhs(t: Any, x: Any, y: Any) -> Any:
-    # y * x ** (y - 1), taken as 0 where y == 0 so that 0 ** 0 has slope 0.
+    # y * x ** (y - 1), taken as 0 at x == y == 0 (where it is 0 * inf).
+    # Only that point is masked, so the slope's own derivative in y (1 / x
+    # at y == 0) survives elsewhere.
     one, zero = const(1, x), const(0, x)
     slope = mul(y, pow(x, sub(y, one)))
-    return mul(t, select(eq(y, zero), zero, slope))
+    both_zero = and_p.bind(eq(x, zero), eq(y, zero))
+    return mul(t, select(both_zero, zero, slope))
 
 
 def _pow_rhs(t: Any, x: Any, y: Any) -> Any:
@@ -449,6 +452,22 @@ not_p = _unary("not", np.invert, kinds="biu")
 
 for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, sign_p):
     zero_tangent_jvp(_p)
+
+
+def bitwise_and(x: Any, y: Any) -> Any:
+    return and_p.bind(x, y)
+
+
+def bitwise_or(x: Any, y: Any) -> Any:
+    return or_p.bind(x, y)
+
+
+def bitwise_xor(x: Any, y: Any) -> Any:
+    return xor_p.bind(x, y)
+
+
+def bitwise_not(x: Any) -> Any:
+    return not_p.bind(x)
 
 
 def eq(x: Any, y: Any) -> Any:

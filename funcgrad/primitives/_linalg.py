@@ -42,7 +42,7 @@ def dot_general_impl(x: Any, y: Any, *, dimension_numbers: DimensionNumbers) -> 
     (lc, rc), (lb, rb) = dimension_numbers
     x, y = np.asarray(x), np.asarray(y)
     if not lb and x.ndim <= 2 and y.ndim <= 2 and lc == (x.ndim - 1,) and rc == (0,):
-        return np.matmul(x, y)
+        return np.asarray(np.matmul(x, y))
     lf, rf = _free(x.ndim, lc, lb), _free(y.ndim, rc, rb)
     batch = [x.shape[d] for d in lb]
     lf_shape, rf_shape = [x.shape[d] for d in lf], [y.shape[d] for d in rf]

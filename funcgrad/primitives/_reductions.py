@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad.core import Primitive, ShapedArray, get_aval
-from funcgrad.errors import ShapeError
+from funcgrad.errors import FuncgradTypeError, ShapeError
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._util import const
@@ -58,12 +58,22 @@ def reduce_sum(x: Any, axes: tuple) -> Any:
 
 @reduce_sum_p.def_impl
 def reduce_sum_impl(x: Any, *, axes: tuple) -> Any:
-    return np.asarray(np.sum(x, axis=axes))
+    return np.asarray(np.sum(x, axis=axes, dtype=np.asarray(x).dtype))
 
 
 @reduce_sum_p.def_abstract_eval
 def reduce_sum_abstract_eval(x: ShapedArray, *, axes: tuple) -> ShapedArray:
+    _refuse_bool("reduce_sum", x)
     return _reduced_aval("reduce_sum", x, axes)
+
+
+def _refuse_bool(name: str, x: ShapedArray) -> None:
+    if x.dtype == np.bool_:
+        raise FuncgradTypeError(
+            f"`{name}` of a boolean array ({x.str_short()}) has no boolean "
+            f"result; convert to an integer dtype first (`funcgrad.numpy.sum` "
+            f"does this for you)."
+        )
 
 
 def reduce_sum_transpose(ct: Any, x: Any, *, axes: tuple) -> list[Any]:
@@ -145,11 +155,12 @@ def reduce_prod(x: Any, axes: tuple) -> Any:
 
 @reduce_prod_p.def_impl
 def reduce_prod_impl(x: Any, *, axes: tuple) -> Any:
-    return np.asarray(np.prod(x, axis=axes))
+    return np.asarray(np.prod(x, axis=axes, dtype=np.asarray(x).dtype))
 
 
 @reduce_prod_p.def_abstract_eval
 def reduce_prod_abstract_eval(x: ShapedArray, *, axes: tuple) -> ShapedArray:
+    _refuse_bool("reduce_prod", x)
     return _reduced_aval("reduce_prod", x, axes)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad.core import Primitive, ShapedArray, get_aval
-from funcgrad.errors import ShapeError
+from funcgrad.errors import FuncgradTypeError, ShapeError
 
 
 class Zero:
@@ -53,11 +53,16 @@ add_any_p = Primitive("add_any")
 
 @add_any_p.def_impl
 def add_any_impl(x: Any, y: Any) -> Any:
-    return np.add(x, y)
+    return np.asarray(np.add(x, y))
 
 
 @add_any_p.def_abstract_eval
 def add_any_abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
+    if x.dtype != y.dtype:
+        raise FuncgradTypeError(
+            f"`add_any` adds values of one dtype, got {x.str_short()} and "
+            f"{y.str_short()}."
+        )
     if x != y:
         raise ShapeError(
             f"`add_any` adds values of one type, got {x.str_short()} and "
