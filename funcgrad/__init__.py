@@ -9,7 +9,7 @@ Write a pure function with `funcgrad.numpy`; `grad`, `jvp`, `vjp` and
 6.0
 """
 
-from funcgrad import lax, tree_util
+from funcgrad import lax, test_util, tree_util
 from funcgrad import numpy as numpy  # installs array methods on tracers
 from funcgrad._api import (
     grad,
@@ -49,6 +49,7 @@ __all__ = [
     "numpy",
     "residuals",
     "stop_gradient",
+    "test_util",
     "tree_util",
     "value_and_grad",
     "vjp",

@@ -60,12 +60,18 @@ def _as_value(x: Any, where: str) -> Any:
 
 def _check_differentiable(x: Any, where: str, api: str) -> None:
     dtype = get_aval(x).dtype
+    if dtype.kind == "c":
+        raise FuncgradTypeError(
+            f"`{api}` was asked to differentiate {where}, which is complex "
+            f"({dtype}). Complex derivatives are not supported yet; "
+            f"differentiate with respect to the real and imaginary parts as "
+            f"two real arrays instead."
+        )
     if not is_inexact(dtype):
         raise FuncgradTypeError(
             f"`{api}` was asked to differentiate {where}, whose dtype is "
-            f"{dtype}. Only floating-point (and complex) inputs have "
-            f"derivatives. Convert it with `.astype(float)`, or leave it out "
-            f"of `argnums`."
+            f"{dtype}. Only floating-point inputs have derivatives. Convert "
+            f"it with `.astype(float)`, or leave it out of `argnums`."
         )
 
 
@@ -76,12 +82,22 @@ def _normalize_argnums(
     if not nums:
         raise FuncgradValueError(f"`{api}` needs at least one entry in `argnums`.")
     for n in nums:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise FuncgradTypeError(
+                f"`{api}`: `argnums` takes an int or a tuple of ints, got {argnums!r}."
+            )
         if not -nargs <= n < nargs:
             raise FuncgradValueError(
                 f"`{api}` was given argnums={argnums!r}, but the function was "
                 f"called with {nargs} positional argument(s)."
             )
-    return tuple(n % nargs for n in nums)
+    out = tuple(n % nargs for n in nums)
+    if len(set(out)) != len(out):
+        raise FuncgradValueError(
+            f"`{api}` was given argnums={argnums!r}, which names one argument "
+            f"twice; list each argument once."
+        )
+    return out
 
 
 def _flatten_args(
@@ -214,15 +230,29 @@ def jvp(
     return result + (aux,) if has_aux else result
 
 
-def _tangent_for(primal: Any, tangent: Any, index: int) -> Any:
+def _tangent_for(primal: Any, tangent: Any, index: int, api: str = "jvp") -> Any:
     p_aval, t_aval = get_aval(primal), get_aval(tangent)
-    if not is_inexact(p_aval.dtype):
-        return Zero(p_aval)
-    if p_aval.shape != t_aval.shape:
+    if p_aval.shape != t_aval.shape and not (
+        not is_inexact(p_aval.dtype) and t_aval.shape == ()
+    ):
         raise FuncgradTypeError(
-            f"`jvp`: tangent leaf {index} has shape {t_aval.shape} but its "
+            f"`{api}`: tangent leaf {index} has shape {t_aval.shape} but its "
             f"primal has shape {p_aval.shape}; they must match."
         )
+    if p_aval.dtype.kind == "c":
+        raise FuncgradTypeError(
+            f"`{api}`: primal leaf {index} is complex ({p_aval.dtype}); complex "
+            f"derivatives are not supported yet."
+        )
+    if not is_inexact(p_aval.dtype):
+        if isinstance(tangent, Tracer) or np.any(np.asarray(tangent) != 0):
+            raise FuncgradTypeError(
+                f"`{api}`: primal leaf {index} has dtype {p_aval.dtype}, which "
+                f"has no derivative, but its tangent is not zero. Pass a zero "
+                f"tangent for integer and boolean inputs, or convert them to "
+                f"float."
+            )
+        return Zero(p_aval)
     if t_aval.dtype != p_aval.dtype:
         if isinstance(tangent, Tracer) or np.ndim(tangent) or not np.isscalar(tangent):
             raise FuncgradTypeError(
@@ -268,7 +298,7 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
                 f"primals, {p_tree}, got {t_tree}."
             )
         checked = [
-            _tangent_for(p, _as_value(t, f"tangent leaf {i}"), i)
+            _tangent_for(p, _as_value(t, f"tangent leaf {i}"), i, "linearize")
             for i, (p, t) in enumerate(zip(leaves, t_leaves))
         ]
         outs = linear(*checked)
@@ -328,6 +358,13 @@ def _strip_user(aux: Any) -> Any:
     )
 
 
+def is_python_scalar_like(x: Any) -> bool:
+    """A 0-d value whose dtype came from a Python number, not a choice."""
+    return (
+        isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype in (np.float64, np.int64)
+    )
+
+
 def _check_cotangent(ct: Any, aval: ShapedArray, index: int) -> Any:
     ct = _as_value(ct, f"cotangent leaf {index}")
     ct_aval = get_aval(ct)
@@ -337,7 +374,7 @@ def _check_cotangent(ct: Any, aval: ShapedArray, index: int) -> Any:
             f"output has shape {aval.shape}; they must match."
         )
     if ct_aval.dtype != aval.dtype:
-        if isinstance(ct, Tracer) or ct_aval.dtype.kind not in "fiu":
+        if isinstance(ct, Tracer) or not (is_python_scalar_like(ct)):
             raise FuncgradTypeError(
                 f"`vjp`: cotangent leaf {index} has dtype {ct_aval.dtype} but "
                 f"the output has dtype {aval.dtype}."
@@ -519,7 +556,7 @@ def residuals(
     def residuals_fun(*args: Any, **kwargs: Any) -> list[Residual]:
         nums = _normalize_argnums(argnums, len(args), "residuals")
         leaves, _ = _flatten_diff(tuple(args[i] for i in nums), nums)
-        flat = _flat_fun(fun, args, kwargs, nums, _Cell())
+        flat = _checking_scalar_output(_flat_fun(fun, args, kwargs, nums, _Cell()), fun)
         found: list[Residual] = []
 
         others = {

@@ -16,10 +16,13 @@ function's `cache_info()` counts hits and misses.
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from funcgrad._api import _as_value, _Cell, _to_user
 from funcgrad.core import (
@@ -34,7 +37,7 @@ from funcgrad.core import (
     tree_flatten,
     tree_unflatten,
 )
-from funcgrad.errors import FuncgradTypeError
+from funcgrad.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.transforms import stage_flat
 
 logger = logging.getLogger("funcgrad.jit")
@@ -110,10 +113,11 @@ def jit(
         if isinstance(static_argnames, str)
         else tuple(static_argnames)
     )
+    name = getattr(fun, "__qualname__", getattr(fun, "__name__", "function"))
+    nums, names = _resolve_statics(fun, name, nums, names)
     cache: dict[_Signature, tuple[ClosedJaxpr, PyTreeDef]] = {}
     seen: list[_Signature] = []
     counts = {"hits": 0, "misses": 0}
-    name = getattr(fun, "__qualname__", getattr(fun, "__name__", "function"))
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
@@ -151,6 +155,13 @@ def jit(
         # The seam for the compiled backend: evaluate (or, later, run the
         # compiled kernels of) the cached program.
         outs = eval_jaxpr(program.jaxpr, program.consts, *leaves)
+        inputs = {id(x) for x in leaves}
+        # An output that is an input passed through is copied, so that the
+        # caller never holds an alias of its own argument.
+        outs = [
+            o.copy() if id(o) in inputs and isinstance(o, np.ndarray) else o
+            for o in outs
+        ]
         return tree_unflatten(out_tree, [_to_user(o) for o in outs])
 
     def cache_info() -> CacheInfo:
@@ -163,6 +174,42 @@ def jit(
     jitted.cache_info = cache_info  # type: ignore[attr-defined]
     jitted.clear_cache = clear_cache  # type: ignore[attr-defined]
     return jitted
+
+
+def _resolve_statics(
+    fun: Callable[..., Any], name: str, nums: tuple[int, ...], names: tuple[str, ...]
+) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Make `static_argnums` and `static_argnames` name the same parameters,
+    so a static argument is static however it is passed (as JAX does)."""
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return nums, names
+    positional = [
+        p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    takes_varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+    takes_varkw = any(p.kind == p.VAR_KEYWORD for p in params)
+    for n in nums:
+        if not takes_varargs and not -len(positional) <= n < len(positional):
+            raise FuncgradValueError(
+                f"`jit` of `{name}`: static_argnums={n} is out of range for a "
+                f"function of {len(positional)} positional parameters."
+            )
+    known = {p.name for p in params}
+    for k in names:
+        if k not in known and not takes_varkw:
+            raise FuncgradValueError(
+                f"`jit` of `{name}`: static_argnames names `{k}`, which is not "
+                f"a parameter of the function."
+            )
+    more_names = tuple(
+        positional[n] for n in nums if -len(positional) <= n < len(positional)
+    )
+    more_nums = tuple(positional.index(k) for k in names if k in positional)
+    return tuple(dict.fromkeys(nums + more_nums)), tuple(
+        dict.fromkeys(names + more_names)
+    )
 
 
 def _as_value_keep_scalars(x: Any, index: int) -> Any:

@@ -17,7 +17,7 @@ from funcgrad.core import (
     tree_structure,
     tree_unflatten,
 )
-from funcgrad.errors import FuncgradValueError, TreeStructureError
+from funcgrad.errors import FuncgradTypeError, FuncgradValueError, TreeStructureError
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.transforms import vmap_flat
 
@@ -28,7 +28,7 @@ def _is_axis_leaf(x: Any) -> bool:
 
 def _broadcast_prefix(prefix: Any, tree: Any, what: str) -> list[Any]:
     """One entry of `prefix` per leaf of `tree`, `prefix` being a tree prefix."""
-    if _is_axis_leaf(prefix):
+    if _is_axis_leaf(prefix) and not isinstance(prefix, bool):
         return [prefix] * len(tree_flatten(tree)[0])
     structure = tree_structure(prefix, is_leaf=_is_axis_leaf)
     try:
@@ -39,6 +39,11 @@ def _broadcast_prefix(prefix: Any, tree: Any, what: str) -> list[Any]:
             f"{'arguments' if 'in' in what else 'outputs'}. {err}"
         ) from None
     axes = tree_flatten(prefix, is_leaf=_is_axis_leaf)[0]
+    for ax in axes:
+        if not _is_axis_leaf(ax) or isinstance(ax, bool):
+            raise FuncgradTypeError(
+                f"`vmap`: {what} entries must be ints or None, got {ax!r}."
+            )
     out: list[Any] = []
     for axis, sub in zip(axes, subtrees):
         out.extend([axis] * len(tree_flatten(sub)[0]))
@@ -93,6 +98,11 @@ def _move_out(
         x = shape_ops.batch_materialize(x, None, size)
         dim = 0
     ndim = get_aval(x).ndim
+    if not -ndim <= out_axis < ndim:
+        raise FuncgradValueError(
+            f"`vmap`: `out_axes` entry {out_axis} for output leaf {index} is "
+            f"out of range for its batched rank {ndim}."
+        )
     target = out_axis % ndim
     if dim == target:
         return x

@@ -128,6 +128,13 @@ def check_grads(
     >>> import funcgrad.numpy as fnp
     >>> check_grads(fnp.sin, (0.5,), order=2)
     """
+    if not isinstance(args, tuple | list):
+        raise TypeError(
+            f"`check_grads` takes the arguments as a tuple or list, got "
+            f"{type(args).__name__}; write `check_grads(f, (x,))`."
+        )
+    if order < 1:
+        raise ValueError(f"`check_grads` needs order >= 1, got {order}.")
     args = tuple(args)
     dtype = _dtype(args)
     eps = _DEFAULT_EPS.get(dtype, 1e-5) if eps is None else eps

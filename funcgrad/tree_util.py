@@ -6,8 +6,6 @@ namedtuples and `None` are nodes; register more with `register_pytree_node`,
 `register_pytree_node_class` or `register_dataclass`.
 """
 
-from __future__ import annotations
-
 from funcgrad.core._tree import (
     PyTreeDef,
     register_dataclass,

@@ -372,3 +372,101 @@ def test_assignment_into_traced_array_is_refused():
 def test_errors_share_a_root():
     with pytest.raises(FuncgradError):
         fg.grad(fnp.sin)(np.ones(3))
+
+
+# --- regressions found by review ----------------------------------------------
+
+
+def test_float_and_item_refuse_to_drop_a_derivative():
+    import math
+
+    for f in (lambda x: float(x) * x, lambda x: math.sin(x), lambda x: x.item() * x):
+        with pytest.raises(
+            ConcretizationError, match="drop its derivative.*stop_gradient"
+        ):
+            fg.grad(f)(3.0)
+    assert float(fg.grad(lambda x: x * float(fg.stop_gradient(x)))(3.0)) == 3.0
+    assert float(fg.grad(lambda x: x * int(x))(3.0)) == 3.0  # piecewise constant
+
+
+def test_repeated_argnums_are_refused():
+    with pytest.raises(ValueError, match="twice"):
+        fg.grad(lambda x, y: fnp.sum(x * y), argnums=(0, -2))(np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match="int or a tuple of ints"):
+        fg.grad(lambda x: x, argnums="x")(1.0)
+
+
+def test_var_with_ddof_past_the_sample_size_matches_numpy():
+    x = np.array([0.5, -1.0, 2.0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for ddof in (3, 4):
+            np.testing.assert_array_equal(
+                fg.jit(lambda x, d=ddof: fnp.var(x, ddof=d))(x), np.var(x, ddof=ddof)
+            )
+
+
+def test_out_of_range_out_axes_is_an_error():
+    with pytest.raises(ValueError, match="out of range"):
+        fg.vmap(lambda x: x * 2, out_axes=2)(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="out of range"):
+        fg.vmap(lambda x: (x, 3.0), out_axes=(0, 1))(np.ones(4))
+    with pytest.raises(TypeError, match="ints or None"):
+        fg.vmap(lambda x: x, in_axes=(0.0,))(np.ones(3))
+
+
+def test_jvp_refuses_a_nonzero_tangent_for_an_integer_primal():
+    with pytest.raises(TypeError, match="int64.*no derivative"):
+        fg.jvp(lambda x: x * 2, (np.arange(3),), (np.ones(3),))
+    out, t = fg.jvp(lambda x, n: x * n, (np.ones(2), 3), (np.ones(2), 0))
+    np.testing.assert_array_equal(t, [3.0, 3.0])
+
+
+def test_complex_inputs_are_refused_until_supported():
+    with pytest.raises(TypeError, match="complex"):
+        fg.grad(lambda z: fnp.sum(fnp.abs(z)))(np.array([1 + 2j]))
+    with pytest.raises(TypeError, match="complex"):
+        fg.jvp(fnp.abs, (np.array([1 + 2j]),), (np.array([1 + 0j]),))
+
+
+def test_static_arguments_are_static_however_passed():
+    x = np.ones(2)
+    assert fg.jit(lambda x, n: fnp.stack([x] * n), static_argnames="n")(x, 2).shape == (
+        2,
+        2,
+    )
+    np.testing.assert_array_equal(
+        fg.jit(lambda x, n: fnp.ones(n) * x, static_argnums=1)(1.0, n=3), np.ones(3)
+    )
+    with pytest.raises(ValueError, match="out of range"):
+        fg.jit(lambda x: x, static_argnums=3)
+    with pytest.raises(ValueError, match="not a parameter"):
+        fg.jit(lambda x: x, static_argnames="nope")
+
+
+def test_jit_never_returns_an_alias_of_its_input():
+    a = np.ones(2)
+    b = fg.jit(lambda x: x)(a)
+    a[0] = 5.0
+    assert b[0] == 1.0
+
+
+def test_missing_numpy_functions_are_named_honestly():
+    with pytest.raises(TypeError, match="has no `floor` yet"):
+        fg.jit(np.floor)(np.ones(2))
+    with pytest.raises(TypeError, match="floor division"):
+        fg.jit(lambda x: x // 2)(np.ones(2))
+    with pytest.raises(AttributeError, match="no attribute or method `any`"):
+        fg.grad(lambda x: x.any())(np.ones(2))
+    with pytest.raises(ConcretizationError, match="`ones`'s shape"):
+        fg.jit(lambda n: fnp.ones(n))(3)
+    with pytest.raises(TypeError, match="axis"):
+        fg.jit(lambda x: fnp.sum(x, axis=0.0))(np.ones(2))
+
+
+def test_checkpoint_takes_keywords_and_static_arguments():
+    assert (
+        float(fg.grad(lambda x: fg.checkpoint(lambda x, y: x * y)(x, y=2.0))(1.0))
+        == 2.0
+    )
+    f = fg.checkpoint(lambda x, flag: x if flag else -x, static_argnums=1)
+    assert float(fg.grad(lambda x: f(x, False))(1.0)) == -1.0

@@ -114,6 +114,11 @@ def concrete_aval(x: Any) -> ShapedArray:
         return ShapedArray(x.shape, x.dtype)
     dtype = _PYTHON_SCALAR_DTYPES.get(type(x))
     if dtype is not None:
+        if type(x) is int and not -(2**63) <= x < 2**63:
+            raise FuncgradTypeError(
+                f"The Python int {x} does not fit in int64; pass it as a "
+                f"float, or keep it out of the traced arguments."
+            )
         return ShapedArray((), dtype)
     raise FuncgradTypeError(
         f"funcgrad cannot trace a value of type {type(x).__name__}: expected "

@@ -269,10 +269,24 @@ class Tracer:
         return int(self.concrete_value("Using a traced value as an index"))
 
     def __float__(self) -> float:
-        return float(self.concrete_value("`float()` of a traced value"))
+        return float(self.lossy_concrete_value("`float()` of a traced value"))
 
     def __complex__(self) -> complex:
-        return complex(self.concrete_value("`complex()` of a traced value"))
+        return complex(self.lossy_concrete_value("`complex()` of a traced value"))
+
+    def lossy_concrete_value(self, why: str) -> Any:
+        """The concrete value, for a conversion that would drop a derivative
+        (`float()`, `.item()`); transforms that carry derivatives refuse."""
+        return self.concrete_value(why)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"A traced array has no attribute or method `{name}` (yet): "
+            f"funcgrad supports numpy's array methods that `funcgrad.numpy` "
+            f"implements. Use the `funcgrad.numpy` function if it exists."
+        )
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise ConcretizationError(
@@ -280,9 +294,9 @@ class Tracer:
             f"traced value ({self.aval.str_short()}) inside "
             f"{self._trace.main.origin}. numpy cannot see "
             f"through funcgrad's tracers, so the result would lose its "
-            f"derivative or its place in the program. Use the `funcgrad.numpy` "
-            f"function of the same name instead, or call numpy outside the "
-            f"transformed function."
+            f"derivative or its place in the program. Use `funcgrad.numpy` "
+            f"functions instead, or call numpy outside the transformed "
+            f"function."
         )
 
     def __iter__(self) -> Iterator[Any]:

@@ -57,23 +57,33 @@ def copy(a: Any) -> Any:
     return np.array(a, copy=True) if is_eager(a) else a
 
 
+def _static(value: Any, name: str, what: str) -> Any:
+    """A shape or bound as a Python value; a traced one must be concrete."""
+    if isinstance(value, Tracer):
+        return value.concrete_value(f"`{name}`'s {what}")
+    if isinstance(value, list | tuple):
+        return type(value)(_static(v, name, what) for v in value)
+    return value
+
+
 def zeros(shape: Any, dtype: Any = float) -> np.ndarray:
     """`numpy.zeros` (float64 by default)."""
-    return np.zeros(shape, dtype)
+    return np.zeros(_static(shape, "zeros", "shape"), dtype)
 
 
 def ones(shape: Any, dtype: Any = float) -> np.ndarray:
     """`numpy.ones` (float64 by default)."""
-    return np.ones(shape, dtype)
+    return np.ones(_static(shape, "ones", "shape"), dtype)
 
 
 def empty(shape: Any, dtype: Any = float) -> np.ndarray:
     """`numpy.empty`, filled with zeros so that results never depend on garbage."""
-    return np.zeros(shape, dtype)
+    return np.zeros(_static(shape, "empty", "shape"), dtype)
 
 
 def full(shape: Any, fill_value: Any, dtype: Any = None) -> Any:
     """`numpy.full`; a traced `fill_value` is broadcast."""
+    shape = _static(shape, "full", "shape")
     if not isinstance(fill_value, Tracer):
         return np.full(shape, fill_value, dtype)
     shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
@@ -117,12 +127,14 @@ def arange(
     start: Any, stop: Any = None, step: Any = None, dtype: Any = None
 ) -> np.ndarray:
     """`numpy.arange` (concrete bounds only)."""
+    start, stop, step = (_static(v, "arange", "bounds") for v in (start, stop, step))
     return np.arange(start, stop, step, dtype=dtype)
 
 
 def linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
              retstep: bool = False, dtype: Any = None, axis: int = 0) -> Any:  # fmt: skip
     """`numpy.linspace` (concrete bounds only)."""
+    start, stop, num = (_static(v, "linspace", "bounds") for v in (start, stop, num))
     return np.linspace(start, stop, num, endpoint, retstep, dtype, axis)
 
 

@@ -56,11 +56,11 @@ def _astype(self: Any, dtype: Any, copy: bool = True) -> Any:
 
 
 def _item(self: Any, *args: Any) -> Any:
-    return np.asarray(self.concrete_value("`.item()`")).item(*args)
+    return np.asarray(self.lossy_concrete_value("`.item()`")).item(*args)
 
 
 def _tolist(self: Any) -> Any:
-    return np.asarray(self.concrete_value("`.tolist()`")).tolist()
+    return np.asarray(self.lossy_concrete_value("`.tolist()`")).tolist()
 
 
 _OPERATORS = {
@@ -116,15 +116,33 @@ def _array_ufunc(
 ) -> Any:
     from funcgrad import numpy as fnp
 
-    fn = getattr(fnp, ufunc.__name__, None)
-    if method != "__call__" or fn is None or kwargs:
-        raise FuncgradTypeError(
-            f"`numpy.{ufunc.__name__}` (method {method!r}) was applied to a "
-            f"traced value; numpy cannot compute on funcgrad's tracers. Use "
-            f"`funcgrad.numpy.{ufunc.__name__}` instead, or call numpy outside "
-            f"the transformed function."
+    name = ufunc.__name__
+    fn = getattr(fnp, name, None)
+    if method == "__call__" and fn is not None and not kwargs:
+        return fn(*inputs)
+    if fn is None:
+        advice = (
+            f"`funcgrad.numpy` has no `{name}` yet; compute it outside the "
+            f"transformed function, or express it with the functions "
+            f"`funcgrad.numpy` has."
         )
-    return fn(*inputs)
+    else:
+        advice = f"Call `funcgrad.numpy.{name}` directly (without `out=` or `where=`)."
+    raise FuncgradTypeError(
+        f"`numpy.{name}` (method {method!r}) was applied to a traced value; "
+        f"numpy cannot compute on funcgrad's tracers. {advice}"
+    )
+
+
+def _not_yet(symbol: str, name: str) -> Any:
+    def refuse(self: Any, *args: Any) -> Any:
+        raise FuncgradTypeError(
+            f"`{symbol}` ({name}) is not supported on traced arrays yet. "
+            f"Compute it outside the transformed function, or with the "
+            f"functions `funcgrad.numpy` has."
+        )
+
+    return refuse
 
 
 def install() -> None:
@@ -135,6 +153,17 @@ def install() -> None:
         setattr(Tracer, name, _method(fn))
     for name, fn in _METHODS.items():
         setattr(Tracer, name, _method(fn))
+    for dunder, symbol, what in [
+        ("__floordiv__", "//", "floor division"),
+        ("__rfloordiv__", "//", "floor division"),
+        ("__mod__", "%", "modulo"),
+        ("__rmod__", "%", "modulo"),
+        ("__divmod__", "divmod", "floor division and modulo"),
+        ("__lshift__", "<<", "bit shifts"),
+        ("__rshift__", ">>", "bit shifts"),
+        ("__round__", "round", "rounding"),
+    ]:
+        setattr(Tracer, dunder, _not_yet(symbol, what))
     Tracer.__hash__ = Tracer.__dict__["__hash__"]  # keep unhashable after __eq__
     Tracer.__getitem__ = _indexing.getitem  # type: ignore[attr-defined]
     Tracer.__setitem__ = _indexing.setitem  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ with `axis` (None, an int or a tuple) and `keepdims`.
 
 from __future__ import annotations
 
+import builtins
 import functools
 from typing import Any
 
@@ -97,7 +98,9 @@ def var(
     else:
         squares = ew.integer_pow(centred, 2)
     total = red.reduce_sum(squares, axes)
-    out = ew.div(total, np.asarray(_count(shape, axes) - ddof, out_dtype))
+    # numpy divides by max(n - ddof, 0), giving inf or nan past the end.
+    divisor = builtins.max(_count(shape, axes) - ddof, 0)
+    out = ew.div(total, np.asarray(divisor, out_dtype))
     return _keep(out, shape, axes, keepdims)
 
 

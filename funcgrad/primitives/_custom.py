@@ -90,7 +90,11 @@ def _check_no_const_tangents(
 
 
 def _check_outputs(
-    name: str, kind: str, got: Sequence[Any], want: Sequence[ShapedArray]
+    name: str,
+    kind: str,
+    got: Sequence[Any],
+    want: Sequence[ShapedArray],
+    what: str = "outputs",
 ) -> None:
     got_avals = [get_aval(g) for g in got]
     if len(got_avals) != len(want) or any(
@@ -98,7 +102,7 @@ def _check_outputs(
     ):
         raise FuncgradTypeError(
             f"The {kind} of `{name}` returned "
-            f"{[a.str_short() for a in got_avals]} but the function's outputs "
+            f"{[a.str_short() for a in got_avals]} but the function's {what} "
             f"are {[a.str_short() for a in want]}; they must match."
         )
 
@@ -314,6 +318,7 @@ def custom_lin_transpose(
         "`bwd` rule",
         [instantiate(_zero_for(c, a)) for c, a in zip(cts_in, in_avals)],
         list(in_avals),
+        "differentiable inputs",
     )
     return [None] * num_res + [None if c is None else c for c in cts_in]
 

@@ -10,6 +10,7 @@ so the custom rule survives `jit`, `vmap` and nested differentiation.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -79,6 +80,22 @@ class _Staged:
         return closure_convert(program), list(program.consts)
 
 
+def _positional(fun: Callable[..., Any], args: tuple, kwargs: dict, api: str) -> tuple:
+    """Keyword arguments bound to their positions, so rules see them too."""
+    if not kwargs:
+        return args
+    try:
+        bound = inspect.signature(fun).bind(*args, **kwargs)
+    except TypeError as err:
+        raise FuncgradTypeError(f"`{api}` of `{_name(fun)}`: {err}") from None
+    if bound.kwargs:
+        raise FuncgradTypeError(
+            f"`{api}` of `{_name(fun)}` cannot pass keyword-only arguments "
+            f"{sorted(bound.kwargs)} to its rule; make them positional."
+        )
+    return tuple(bound.args)
+
+
 def _nondiff(nondiff_argnums: int | Sequence[int]) -> tuple[int, ...]:
     return (
         (nondiff_argnums,)
@@ -125,7 +142,8 @@ class custom_jvp:
         self.jvp = jvp
         return jvp
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args = _positional(self.fun, args, kwargs, "custom_jvp")
         name = _name(self.fun)
         if self.jvp is None:
             raise FuncgradError(
@@ -197,7 +215,8 @@ class custom_vjp:
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any]) -> None:
         self.fwd, self.bwd = fwd, bwd
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args = _positional(self.fun, args, kwargs, "custom_vjp")
         name = _name(self.fun)
         if self.fwd is None or self.bwd is None:
             raise FuncgradError(
@@ -254,22 +273,31 @@ class custom_vjp:
         return tree_unflatten(out_tree, outs)
 
 
-def checkpoint(fun: Callable[..., Any]) -> Callable[..., Any]:
+def checkpoint(
+    fun: Callable[..., Any] | None = None, *, static_argnums: int | Sequence[int] = ()
+) -> Any:
     """`fun`, whose forward values reverse mode recomputes instead of saving.
 
     Gradients are unchanged; `residuals` of a checkpointed function lists
     only its inputs, and the backward pass runs `fun`'s forward pass again.
+    `fun` is traced abstractly, so Python control flow on its values needs
+    those arguments in `static_argnums`. Usable as `@checkpoint` or
+    `@checkpoint(static_argnums=...)`.
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp, numpy as np
     >>> layer = fg.checkpoint(lambda x: fnp.tanh(fnp.sin(x)))
     >>> float(fg.grad(lambda x: fnp.sum(layer(x)))(np.float64(0.0)))
     1.0
     """
+    if fun is None:
+        return functools.partial(checkpoint, static_argnums=static_argnums)
     name = _name(fun)
+    statics = _nondiff(static_argnums)
 
     @functools.wraps(fun)
-    def checkpointed(*args: Any) -> Any:
-        staged = _Staged(fun, args, (), "checkpoint")
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        args = _positional(fun, args, kwargs, "checkpoint")
+        staged = _Staged(fun, args, statics, "checkpoint")
         jaxpr, consts = staged.stage("checkpoint")
         outs = checkpoint_p.bind(*consts, *staged.leaves, jaxpr=jaxpr, name=name)
         return tree_unflatten(staged.out_tree, outs)

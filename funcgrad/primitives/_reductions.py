@@ -101,8 +101,8 @@ def _check_nonempty(name: str, x: ShapedArray, axes: tuple) -> None:
     if any(x.shape[a] == 0 for a in axes if 0 <= a < x.ndim):
         raise ShapeError(
             f"`{name}` of {x.str_short()} over axes {axes}: zero-size axes "
-            f"have no maximum or minimum (numpy raises too). Pass `initial=` "
-            f"or reduce a non-empty array."
+            f"have no maximum or minimum (numpy raises too); reduce a "
+            f"non-empty array."
         )
 
 

@@ -66,6 +66,13 @@ def normalize_axes(name: str, axes: Any, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     if isinstance(axes, int | np.integer):
         axes = (int(axes),)
+    if not isinstance(axes, tuple | list) or not all(
+        isinstance(a, int | np.integer) and not isinstance(a, bool) for a in axes
+    ):
+        raise FuncgradTypeError(
+            f"`{name}`: `axis` must be None, an int or a tuple of ints known "
+            f"while tracing, got {axes!r}."
+        )
     out = tuple(sorted(normalize_axis(name, int(a), ndim) for a in axes))
     if len(set(out)) != len(out):
         raise ShapeError(f"`{name}`: repeated axis in {tuple(axes)}.")

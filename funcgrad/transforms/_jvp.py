@@ -51,6 +51,17 @@ class JVPTracer(Tracer):
             return primal.concrete_value(why)
         return primal
 
+    def lossy_concrete_value(self, why: str) -> Any:
+        from funcgrad.errors import ConcretizationError
+
+        raise ConcretizationError(
+            f"{why} would turn a value that is being differentiated (inside "
+            f"{self._trace.main.origin}) into a plain Python number and "
+            f"silently drop its derivative. Keep computing with "
+            f"`funcgrad.numpy` (not `math`), or, if the derivative is not "
+            f"wanted, convert `funcgrad.stop_gradient(x)` instead."
+        )
+
 
 class JVPTrace(Trace):
     __slots__ = ()
