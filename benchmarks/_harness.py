@@ -53,27 +53,42 @@ _SETUP = "import gc; gc.enable()"
 
 
 def measure(
-    stmt: str | Callable[[], Any],
+    stmts: dict[str, str | Callable[[], Any]],
     settings: Settings,
     namespace: dict[str, Any] | None = None,
-) -> Timing:
-    """Time `stmt` the way `timeit` does: warm up, find a loop count that
-    runs for `settings.min_time`, then take the median of the repeats.
+) -> dict[str, Timing]:
+    """Time each statement the way `timeit` does: warm up, find a loop count
+    that runs for `settings.min_time`, then take the median of the repeats.
 
-    A string `stmt` is compiled into the timing loop (no extra call per
-    iteration), which matters for the sub-microsecond eager workloads.
+    The repeats are interleaved (one of each statement in turn), so that
+    other work on the machine slows all of them alike and their ratios stay
+    meaningful. A string statement is compiled into the timing loop, with
+    no extra call per iteration, which matters for sub-microsecond calls.
     """
-    timer = timeit.Timer(stmt, setup=_SETUP, globals=namespace)
+    timers = {
+        k: timeit.Timer(s, setup=_SETUP, globals=namespace) for k, s in stmts.items()
+    }
+    numbers = {k: _calibrate(t, settings) for k, t in timers.items()}
+    per_call: dict[str, list[float]] = {k: [] for k in stmts}
+    for _ in range(settings.repeats):
+        for k, timer in timers.items():
+            per_call[k].append(timer.timeit(numbers[k]) / numbers[k])
+    return {
+        k: Timing(statistics.median(v), min(v), numbers[k], settings.repeats)
+        for k, v in per_call.items()
+    }
+
+
+def _calibrate(timer: timeit.Timer, settings: Settings) -> int:
+    """Warm up, then the number of calls that runs for `min_time`."""
     for _ in range(settings.warmup):
         timer.timeit(1)
     number = 1
     while True:
         elapsed = timer.timeit(number)
         if elapsed >= settings.min_time:
-            break
+            return number
         number = max(number * 2, int(number * settings.min_time / max(elapsed, 1e-9)))
-    per_call = [timer.timeit(number) / number for _ in range(settings.repeats)]
-    return Timing(statistics.median(per_call), min(per_call), number, settings.repeats)
 
 
 # --- results ------------------------------------------------------------------
@@ -93,7 +108,8 @@ class Row:
     workload: str
     case: str
     impl: str
-    seconds: float | None
+    seconds: float | None  # the median
+    best: float | None = None  # the fastest repeat; far below the median = noise
     ratio: float | None = None
     target: str = ""
     met: bool | None = None
@@ -121,9 +137,12 @@ def compare(
     rows = []
     for impl, timing in timings.items():
         if isinstance(timing, str):
-            rows.append(Row(workload, case, impl, None, note=timing))
+            row = Row(workload, case, impl, None, note=timing)
+            if impl in targets:  # a target that cannot be checked this run
+                row.target = f"<= {targets[impl]:g}x"
+            rows.append(row)
             continue
-        row = Row(workload, case, impl, timing.median)
+        row = Row(workload, case, impl, timing.median, timing.best)
         if impl != reference:
             row.ratio = ref.median / timing.median
         if impl in targets:

@@ -417,7 +417,7 @@ def test_out_of_range_out_axes_is_an_error():
 def test_jvp_refuses_a_nonzero_tangent_for_an_integer_primal():
     with pytest.raises(TypeError, match="int64.*no derivative"):
         fg.jvp(lambda x: x * 2, (np.arange(3),), (np.ones(3),))
-    out, t = fg.jvp(lambda x, n: x * n, (np.ones(2), 3), (np.ones(2), 0))
+    _, t = fg.jvp(lambda x, n: x * n, (np.ones(2), 3), (np.ones(2), 0))
     np.testing.assert_array_equal(t, [3.0, 3.0])
 
 

@@ -15,6 +15,7 @@ BLAS thread count moves every number here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -43,7 +44,7 @@ def make_problem(seed: int = 0) -> tuple[Params, np.ndarray, np.ndarray]:
     """float32 weights (scaled by 1/sqrt(fan-in)), inputs and one-hot labels."""
     rng = np.random.default_rng(seed)
     params = []
-    for m, n in zip(SIZES[:-1], SIZES[1:]):
+    for m, n in itertools.pairwise(SIZES):
         w = (rng.standard_normal((m, n)) / np.sqrt(m)).astype(np.float32)
         b = (0.1 * rng.standard_normal(n)).astype(np.float32)
         params.append((w, b))
@@ -107,20 +108,28 @@ def run(settings: Settings) -> list[Row]:
     runners.update(_jax(params, x, y))
     runners.update(_torch(params, x, y))
 
-    timings: dict[str, Timing | str] = {}
+    calls = {}
     for impl, call in runners.items():
-        if isinstance(call, str):
-            timings[impl] = call
-            continue
-        value, grads = _to_numpy(call())
-        _check_close(impl, value, grads, want_value, want_grads)
-        timings[impl] = measure(call, settings)
+        if not isinstance(call, str):
+            value, grads = _to_numpy(call())
+            _check_close(impl, value, grads, want_value, want_grads)
+            calls[impl] = call
+    measured = measure(calls, settings)
+    timings: dict[str, Timing | str] = {
+        impl: measured.get(impl, call) for impl, call in runners.items()
+    }
     rows = compare(
-        "mlp_value_and_grad", "batch 256, float32", timings, {"autograd": TARGET}
+        "mlp_value_and_grad",
+        "batch 256, float32",
+        timings,
+        targets={"autograd": TARGET},
     )
+    notes = {"funcgrad": "gradient float32 (checked)"}
+    torch = peer("torch")
+    if torch is not None:
+        notes["torch"] = f"{torch.get_num_threads()} intra-op threads"
     for row in rows:
-        if row.impl == "funcgrad":
-            row.note = "gradient float32 (checked)"
+        row.note = row.note or notes.get(row.impl, "")
     return rows
 
 
