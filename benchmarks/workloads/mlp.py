@@ -203,7 +203,10 @@ def _to_numpy(result: Any) -> tuple[np.ndarray, Params]:
 
 def _check_float32(impl: str, value: Any, grads: Params) -> None:
     dtypes = {np.asarray(value).dtype} | {g.dtype for layer in grads for g in layer}
-    assert dtypes == {np.dtype(np.float32)}, f"{impl} left float32: {dtypes}"
+    if dtypes != {np.dtype(np.float32)}:
+        raise AssertionError(
+            f"{impl} did not stay float32: got {sorted(map(str, dtypes))}"
+        )
 
 
 def _check_close(

@@ -1,0 +1,1 @@
+"""funcgrad's benchmarks; run them with `python benchmarks/run.py`."""
