@@ -5,4 +5,4 @@ To add one, write a module here with a function decorated by
 table should show it.
 """
 
-from benchmarks.workloads import eager_small, import_time, mlp
+from benchmarks.workloads import eager_small, import_time, mlp, transforms
