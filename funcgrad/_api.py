@@ -19,7 +19,7 @@ from funcgrad.core import (
     PyTreeDef,
     ShapedArray,
     Tracer,
-    concrete_aval,
+    as_traceable,
     get_aval,
     is_inexact,
     new_main,
@@ -44,18 +44,12 @@ from funcgrad.transforms import (
 
 def _as_value(x: Any, where: str) -> Any:
     """A leaf as an array funcgrad can trace, or a `TypeError` naming it."""
-    if isinstance(x, Tracer):
-        return x
-    try:
-        concrete_aval(x)
-    except FuncgradTypeError:
-        raise FuncgradTypeError(
-            f"{where} is a {type(x).__name__}, which funcgrad cannot trace. "
-            f"Pass numpy arrays or Python numbers (inside tuples, lists, "
-            f"dicts or registered pytrees), or mark the argument as not "
-            f"differentiated."
-        ) from None
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
+    return as_traceable(
+        x,
+        where,
+        "Pass numpy arrays or Python numbers (inside tuples, lists, dicts or "
+        "registered pytrees), or mark the argument as not differentiated.",
+    )
 
 
 def _check_differentiable(x: Any, where: str, api: str) -> None:

@@ -396,6 +396,7 @@ def test_repeated_argnums_are_refused():
         fg.grad(lambda x: x, argnums="x")(1.0)
 
 
+@pytest.mark.filterwarnings("ignore:Degrees of freedom")
 def test_var_with_ddof_past_the_sample_size_matches_numpy():
     x = np.array([0.5, -1.0, 2.0])
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -6,6 +6,7 @@ transforms and primitives are built on top of these pieces.
 
 from funcgrad.core._avals import (
     ShapedArray,
+    as_traceable,
     concrete_aval,
     is_inexact,
     is_python_scalar,
@@ -59,6 +60,7 @@ __all__ = [
     "Primitive",
     "PyTreeDef",
     "ShapedArray",
+    "as_traceable",
     "Trace",
     "Tracer",
     "Var",

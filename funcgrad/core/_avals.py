@@ -128,3 +128,19 @@ def concrete_aval(x: Any) -> ShapedArray:
 
 def is_python_scalar(x: Any) -> bool:
     return type(x) in _PYTHON_SCALAR_DTYPES
+
+
+def as_traceable(x: Any, where: str, hint: str) -> Any:
+    """`x` as an array funcgrad can trace (tracers pass through), or a
+    `TypeError` that names `where` it came from and ends with `hint`."""
+    from funcgrad.core._trace import Tracer
+
+    if isinstance(x, Tracer):
+        return x
+    try:
+        concrete_aval(x)
+    except FuncgradTypeError:
+        raise FuncgradTypeError(
+            f"{where} is a {type(x).__name__}, which funcgrad cannot trace. {hint}"
+        ) from None
+    return x if isinstance(x, np.ndarray) else np.asarray(x)

@@ -107,23 +107,24 @@ def _check_outputs(
         )
 
 
+def _call_primitive(name: str) -> Primitive:
+    """A primitive that runs its `jaxpr` parameter on its operands."""
+    primitive = Primitive(name, multiple_results=True)
+
+    def impl(*args: Any, jaxpr: Jaxpr, **params: Any) -> list[Any]:
+        return eval_jaxpr(jaxpr, [], *args)
+
+    def abstract_eval(*avals: Any, jaxpr: Jaxpr, **params: Any) -> list[ShapedArray]:
+        return _out_avals(jaxpr)
+
+    primitive.def_impl(impl)
+    primitive.def_abstract_eval(abstract_eval)
+    return primitive
+
+
 # --- custom_jvp_call ----------------------------------------------------------
 
-custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
-
-
-@custom_jvp_call_p.def_impl
-def custom_jvp_call_impl(
-    *args: Any, jaxpr: Jaxpr, num_consts: int, jvp: Any, name: str
-) -> list[Any]:
-    return eval_jaxpr(jaxpr, [], *args)
-
-
-@custom_jvp_call_p.def_abstract_eval
-def custom_jvp_call_abstract_eval(
-    *avals: Any, jaxpr: Jaxpr, num_consts: int, jvp: Any, name: str
-) -> list[ShapedArray]:
-    return _out_avals(jaxpr)
+custom_jvp_call_p = _call_primitive("custom_jvp_call")
 
 
 def custom_jvp_call_jvp(
@@ -180,22 +181,8 @@ batch_rules[custom_jvp_call_p] = custom_jvp_call_batch
 
 # --- custom_vjp_call and custom_lin -------------------------------------------
 
-custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
+custom_vjp_call_p = _call_primitive("custom_vjp_call")
 custom_lin_p = Primitive("custom_lin", multiple_results=True)
-
-
-@custom_vjp_call_p.def_impl
-def custom_vjp_call_impl(
-    *args: Any, jaxpr: Jaxpr, num_consts: int, fwd: Any, bwd: Any, name: str
-) -> list[Any]:
-    return eval_jaxpr(jaxpr, [], *args)
-
-
-@custom_vjp_call_p.def_abstract_eval
-def custom_vjp_call_abstract_eval(
-    *avals: Any, jaxpr: Jaxpr, num_consts: int, fwd: Any, bwd: Any, name: str
-) -> list[ShapedArray]:
-    return _out_avals(jaxpr)
 
 
 def custom_vjp_call_jvp(
@@ -341,18 +328,8 @@ transpose_rules[custom_lin_p] = custom_lin_transpose
 
 # --- checkpoint and remat_lin -------------------------------------------------
 
-checkpoint_p = Primitive("checkpoint", multiple_results=True)
+checkpoint_p = _call_primitive("checkpoint")
 remat_lin_p = Primitive("remat_lin", multiple_results=True)
-
-
-@checkpoint_p.def_impl
-def checkpoint_impl(*args: Any, jaxpr: Jaxpr, name: str) -> list[Any]:
-    return eval_jaxpr(jaxpr, [], *args)
-
-
-@checkpoint_p.def_abstract_eval
-def checkpoint_abstract_eval(*avals: Any, jaxpr: Jaxpr, name: str) -> list[ShapedArray]:
-    return _out_avals(jaxpr)
 
 
 def checkpoint_jvp(primals: Any, tangents: Any, *, jaxpr: Jaxpr, name: str) -> Any:

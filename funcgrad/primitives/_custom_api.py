@@ -14,11 +14,8 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from funcgrad.core import (
-    Tracer,
-    concrete_aval,
+    as_traceable,
     get_aval,
     transform_origin,
     tree_flatten,
@@ -35,16 +32,9 @@ from funcgrad.transforms import Zero, instantiate, stage_flat
 
 
 def _as_value(x: Any, where: str) -> Any:
-    if isinstance(x, Tracer):
-        return x
-    try:
-        concrete_aval(x)
-    except FuncgradTypeError:
-        raise FuncgradTypeError(
-            f"{where} is a {type(x).__name__}, which funcgrad cannot trace; "
-            f"pass arrays, or list the argument in `nondiff_argnums`."
-        ) from None
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
+    return as_traceable(
+        x, where, "Pass arrays, or list the argument in `nondiff_argnums`."
+    )
 
 
 class _Staged:
