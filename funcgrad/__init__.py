@@ -25,6 +25,7 @@ from funcgrad._custom import checkpoint, custom_jvp, custom_vjp
 from funcgrad._jacobians import hessian, jacfwd, jacrev
 from funcgrad._jit import jit
 from funcgrad._vmap import vmap
+from funcgrad.config import config
 from funcgrad.core import ClosedJaxpr, Jaxpr
 from funcgrad.errors import FuncgradError
 
@@ -34,6 +35,7 @@ __all__ = [
     "ClosedJaxpr",
     "FuncgradError",
     "checkpoint",
+    "config",
     "custom_jvp",
     "custom_vjp",
     "Jaxpr",

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from funcgrad._api import _as_value, _Cell, _to_user
+from funcgrad.backend import CompiledProgram, compile_program
+from funcgrad.config import config
 from funcgrad.core import (
     ClosedJaxpr,
     PyTreeDef,
@@ -115,7 +117,7 @@ def jit(
     )
     name = getattr(fun, "__qualname__", getattr(fun, "__name__", "function"))
     nums, names = _resolve_statics(fun, name, nums, names)
-    cache: dict[_Signature, tuple[ClosedJaxpr, PyTreeDef]] = {}
+    cache: dict[_Signature, _Entry] = {}
     seen: list[_Signature] = []
     counts = {"hits": 0, "misses": 0}
 
@@ -147,14 +149,12 @@ def jit(
             entry = _trace(fun, args, statics_pos, kwargs, names, tree, avals)
             # A program that closed over a tracer of an enclosing transform
             # is valid for this call only.
-            if not any(isinstance(c, Tracer) for c in entry[0].consts):
+            if not any(isinstance(c, Tracer) for c in entry.program.consts):
                 cache[signature] = entry
         else:
             counts["hits"] += 1
-        program, out_tree = entry
-        # The seam for the compiled backend: evaluate (or, later, run the
-        # compiled kernels of) the cached program.
-        outs = eval_jaxpr(program.jaxpr, program.consts, *leaves)
+        outs = entry.run(leaves)
+        out_tree = entry.out_tree
         inputs = {id(x) for x in leaves}
         # An output that is an input passed through is copied, so that the
         # caller never holds an alias of its own argument.
@@ -174,6 +174,27 @@ def jit(
     jitted.cache_info = cache_info  # type: ignore[attr-defined]
     jitted.clear_cache = clear_cache  # type: ignore[attr-defined]
     return jitted
+
+
+@dataclass
+class _Entry:
+    """A cached program, its output structure and (once run on concrete
+    arrays) its compiled form."""
+
+    program: ClosedJaxpr
+    out_tree: PyTreeDef
+    compiled: CompiledProgram | None = None
+
+    def run(self, leaves: list[Any]) -> list[Any]:
+        """Compiled on concrete arrays; through the evaluator under an
+        enclosing transform (which then differentiates or batches the
+        program's primitives), or when numba is disabled."""
+        program = self.program
+        if config.disable_numba or any(isinstance(x, Tracer) for x in leaves):
+            return eval_jaxpr(program.jaxpr, program.consts, *leaves)
+        if self.compiled is None:
+            self.compiled = compile_program(program)
+        return self.compiled(*leaves)
 
 
 def _resolve_statics(
@@ -237,7 +258,7 @@ def _trace(
     names: tuple[str, ...],
     tree: PyTreeDef,
     avals: list[ShapedArray],
-) -> tuple[ClosedJaxpr, PyTreeDef]:
+) -> _Entry:
     out_tree = _Cell()
 
     def flat(*tracers: Any) -> list[Any]:
@@ -251,4 +272,4 @@ def _trace(
 
     with transform_origin("jit", fun):
         program = stage_flat(flat, avals)
-    return program, out_tree.value
+    return _Entry(program, out_tree.value)

@@ -12,3 +12,13 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile("ci")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Report how many numba kernels the run compiled, for the CI budget."""
+    from funcgrad.backend import stats
+
+    terminalreporter.write_line(
+        f"funcgrad backend: {stats.kernels} fused kernels, {stats.signatures} "
+        f"compiled signatures, {stats.seconds:.1f} s in first calls"
+    )

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.backend import elementwise_lowerings, literal, scalar_type
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._util import (
@@ -659,3 +660,126 @@ def add_any_batch(size: int, vals: Any, dims: Any) -> tuple[Any, int]:
 
 
 batch_rules[add_any_p] = add_any_batch
+
+
+# --- lowering -----------------------------------------------------------------
+# Each rule writes the scalar expression numba compiles inside a fused loop.
+# numpy's own scalar functions are used where numba provides them, so NaN,
+# infinities and signed zeros behave as in the implementation.
+
+
+def _infix(symbol: str) -> Any:
+    def lowering(a: str, b: str, **_: Any) -> str:
+        return f"({a} {symbol} {b})"
+
+    return lowering
+
+
+def _call(function: str) -> Any:
+    def lowering(*operands: str, **_: Any) -> str:
+        return f"{function}({', '.join(operands)})"
+
+    return lowering
+
+
+def _neg_lowering(a: str, **_: Any) -> str:
+    return f"(-{a})"
+
+
+def _cast(expr: str, dtype: Any) -> str:
+    return f"{scalar_type(dtype)}({expr})"
+
+
+def _div_lowering(a: str, b: str, *, out_dtype: Any, **_: Any) -> str:
+    return _cast(f"{a} / {b}", out_dtype)
+
+
+def _integer_pow_lowering(a: str, *, y: int, out_dtype: Any, **_: Any) -> str:
+    if y == 0:
+        return literal(1, out_dtype)
+    if y == 2:
+        return f"({a} * {a})"
+    return _cast(f"np.power({a}, {literal(y, out_dtype)})", out_dtype)
+
+
+def _logistic_lowering(a: str, *, out_dtype: Any, **_: Any) -> str:
+    one = literal(1, out_dtype)
+    e = f"np.exp(-np.abs({a}))"
+    return _cast(
+        f"({one} / ({one} + {e}) if {a} >= 0 else {e} / ({one} + {e}))", out_dtype
+    )
+
+
+def _sign_lowering(a: str, *, out_dtype: Any, **_: Any) -> str:
+    # numpy: sign(-0.0) is +0.0 and sign(nan) is nan.
+    one, zero = literal(1, out_dtype), literal(0, out_dtype)
+    nan_or_zero = f"({a} if {a} != {a} else {zero})"
+    return f"({one} if {a} > {zero} else (-{one} if {a} < {zero} else {nan_or_zero}))"
+
+
+def _max_lowering(a: str, b: str, **_: Any) -> str:
+    # As numpy's maximum: a NaN in either operand propagates, and of two
+    # equal values (0.0 and -0.0) the second is returned.
+    return f"({a} if ({a} > {b} or {a} != {a}) else {b})"
+
+
+def _min_lowering(a: str, b: str, **_: Any) -> str:
+    return f"({a} if ({a} < {b} or {a} != {a}) else {b})"
+
+
+def _select_lowering(p: str, a: str, b: str, **_: Any) -> str:
+    return f"({a} if {p} else {b})"
+
+
+def _not_lowering(a: str, *, out_dtype: Any, **_: Any) -> str:
+    return f"(not {a})" if np.dtype(out_dtype) == np.bool_ else f"(~{a})"
+
+
+def _convert_lowering(a: str, *, new_dtype: Any, in_dtypes: Any, **_: Any) -> str:
+    if np.dtype(new_dtype) == np.bool_:
+        return f"({a} != 0)"
+    return _cast(a, new_dtype)
+
+
+def _identity_lowering(a: str, **_: Any) -> str:
+    return a
+
+
+_LOWERINGS = {
+    add_p: _infix("+"),
+    sub_p: _infix("-"),
+    mul_p: _infix("*"),
+    div_p: _div_lowering,
+    neg_p: _neg_lowering,
+    max_p: _max_lowering,
+    min_p: _min_lowering,
+    pow_p: _call("np.power"),
+    integer_pow_p: _integer_pow_lowering,
+    exp_p: _call("np.exp"),
+    log_p: _call("np.log"),
+    log1p_p: _call("np.log1p"),
+    expm1_p: _call("np.expm1"),
+    sin_p: _call("np.sin"),
+    cos_p: _call("np.cos"),
+    tan_p: _call("np.tan"),
+    tanh_p: _call("np.tanh"),
+    sqrt_p: _call("np.sqrt"),
+    logistic_p: _logistic_lowering,
+    abs_p: _call("np.abs"),
+    sign_p: _sign_lowering,
+    eq_p: _infix("=="),
+    ne_p: _infix("!="),
+    lt_p: _infix("<"),
+    le_p: _infix("<="),
+    gt_p: _infix(">"),
+    ge_p: _infix(">="),
+    and_p: _infix("&"),
+    or_p: _infix("|"),
+    xor_p: _infix("^"),
+    not_p: _not_lowering,
+    select_p: _select_lowering,
+    convert_element_type_p: _convert_lowering,
+    stop_gradient_p: _identity_lowering,
+    add_any_p: _infix("+"),
+}
+elementwise_lowerings.update(_LOWERINGS)

@@ -1,0 +1,20 @@
+"""The compiled backend: fuse elementwise chains into numba kernels and run
+the rest through the primitives' implementations (BLAS for products).
+
+Primitives register their scalar lowerings in `elementwise_lowerings`;
+`compile_program` turns a closed Jaxpr into a callable on numpy arrays.
+`stats` counts the kernels compiled in this process.
+"""
+
+from funcgrad.backend._kernels import stats
+from funcgrad.backend._program import CompiledProgram, compile_program
+from funcgrad.backend._registry import elementwise_lowerings, literal, scalar_type
+
+__all__ = [
+    "CompiledProgram",
+    "compile_program",
+    "elementwise_lowerings",
+    "literal",
+    "scalar_type",
+    "stats",
+]

@@ -1,0 +1,98 @@
+"""Fusion: group a program's equations into the steps the backend runs.
+
+A *group* is a run of consecutive elementwise equations whose results
+share one shape, the group's loop shape; its operands are arrays that
+broadcast to that shape or scalars. One numba kernel computes a whole
+group in a single pass over memory, writing only the values used after the
+group. Every other equation is a step of its own, run by its primitive's
+implementation (matrix products go to BLAS that way).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from funcgrad.backend._registry import elementwise_lowerings
+from funcgrad.core import Jaxpr, JaxprEqn, Literal, Var
+
+
+@dataclass
+class Group:
+    shape: tuple[int, ...]
+    eqns: list[JaxprEqn] = field(default_factory=list)
+    inputs: list[Var] = field(default_factory=list)  # arrays and scalars read
+    outputs: list[Var] = field(default_factory=list)  # values used afterwards
+
+
+Step = JaxprEqn | Group
+
+
+def _fusable(eqn: JaxprEqn) -> bool:
+    if eqn.primitive not in elementwise_lowerings or len(eqn.outvars) != 1:
+        return False
+    shape = eqn.outvars[0].aval.shape
+    return all(
+        type(x) is Literal or x.aval.shape == () or _broadcasts(x.aval.shape, shape)
+        for x in eqn.invars
+    )
+
+
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
+def plan(jaxpr: Jaxpr, min_size: int) -> list[Step]:
+    """Split `jaxpr` into groups (of at least `min_size` equations) and
+    single equations, in an order that respects every dependency."""
+    steps: list[Step] = []
+    current: Group | None = None
+    for eqn in jaxpr.eqns:
+        shape = eqn.outvars[0].aval.shape if eqn.outvars else ()
+        if _fusable(eqn) and shape != ():
+            if current is None or current.shape != shape:
+                current = _close(current, steps)
+                current = Group(shape)
+            current.eqns.append(eqn)
+            continue
+        current = _close(current, steps)
+        steps.append(eqn)
+    _close(current, steps)
+    steps = [
+        s
+        for g in steps
+        for s in (_split_small(g, min_size) if type(g) is Group else [g])
+    ]
+    _wire(steps, jaxpr)
+    return steps
+
+
+def _close(group: Group | None, steps: list[Step]) -> None:
+    if group is not None and group.eqns:
+        steps.append(group)
+    return None
+
+
+def _split_small(group: Group, min_size: int) -> list[Step]:
+    return [group] if len(group.eqns) >= min_size else list(group.eqns)
+
+
+def _wire(steps: list[Step], jaxpr: Jaxpr) -> None:
+    """Find each group's inputs (read, defined earlier) and outputs (defined
+    here, read later or returned)."""
+    needed_later: set[Var] = {v for v in jaxpr.outvars if type(v) is Var}
+    for step in reversed(steps):
+        eqns = step.eqns if type(step) is Group else [step]
+        defined = {v for e in eqns for v in e.outvars}
+        if type(step) is Group:
+            step.outputs = [v for e in eqns for v in e.outvars if v in needed_later]
+            reads = [
+                x for e in eqns for x in e.invars if type(x) is Var and x not in defined
+            ]
+            step.inputs = list(dict.fromkeys(reads))
+        needed_later -= defined
+        needed_later.update(x for e in eqns for x in e.invars if type(x) is Var)

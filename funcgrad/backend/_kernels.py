@@ -1,0 +1,193 @@
+"""Fused elementwise kernels: generated source, numba compilation and the
+two caches (in memory, and numba's on disk).
+
+A kernel is generated from a group's structure alone: its equations, their
+parameters and dtypes, numbered in order. Two groups of the same structure
+anywhere, in any program, share one kernel, and numba compiles it once per
+type signature (dtypes, rank, memory layout). The source is written to a
+file in `funcgrad.config.cache_dir` so that numba's `cache=True` can keep
+the machine code for the next process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from funcgrad.backend._fusion import Group
+from funcgrad.backend._registry import literal, lower_elementwise
+from funcgrad.config import config
+from funcgrad.core import Literal, Var
+from funcgrad.errors import FuncgradError
+
+logger = logging.getLogger("funcgrad.backend")
+
+_kernels: dict[str, Any] = {}  # source -> numba dispatcher
+# Bump when generated sources or their loading change, so that old cache
+# entries are never read.
+_CACHE_VERSION = "kernels-v1"
+
+
+class CompileStats:
+    """How many kernel signatures were compiled (or loaded from the disk
+    cache) in this process, and the seconds their first calls took."""
+
+    def __init__(self) -> None:
+        self.kernels = 0
+        self.signatures = 0
+        self.seconds = 0.0
+
+    def __repr__(self) -> str:
+        return (
+            f"CompileStats(kernels={self.kernels}, signatures={self.signatures}, "
+            f"seconds={self.seconds:.2f})"
+        )
+
+
+stats = CompileStats()
+
+
+def kernel_source(group: Group) -> str:
+    """The Python source of the kernel that computes `group` in one pass."""
+    names: dict[Var, str] = {}
+    params = []
+    for i, v in enumerate(group.inputs):
+        names[v] = f"s{i}" if v.aval.shape == () else f"a{i}"
+        params.append(names[v])
+    outs = [f"o{j}" for j in range(len(group.outputs))]
+    rank = len(group.shape)
+    index = ", ".join(f"i{k}" for k in range(rank))
+    lines = [f"def kernel({', '.join(params + outs)}):"]
+    indent = "    "
+    for k in range(rank):
+        lines.append(f"{indent}for i{k} in range(o0.shape[{k}]):")
+        indent += "    "
+    for i, v in enumerate(group.inputs):
+        if v.aval.shape != ():
+            lines.append(f"{indent}x{i} = a{i}[{index}]")
+            names[v] = f"x{i}"
+    for n, eqn in enumerate(group.eqns):
+        operands = [
+            literal(x.val, x.aval.dtype) if type(x) is Literal else names[x]
+            for x in eqn.invars
+        ]
+        out = eqn.outvars[0]
+        expr = lower_elementwise(
+            eqn.primitive,
+            operands,
+            [x.aval.dtype for x in eqn.invars],
+            out.aval.dtype,
+            eqn.params,
+        )
+        assert expr is not None, f"{eqn.primitive.name} was fused without a lowering"
+        names[out] = f"t{n}"
+        lines.append(f"{indent}t{n} = {expr}")
+    for j, v in enumerate(group.outputs):
+        lines.append(f"{indent}o{j}[{index}] = {names[v]}")
+    return "\n".join(lines) + "\n"
+
+
+_MODULE_HEADER = '''"""A fused funcgrad kernel (generated; safe to delete)."""
+import math
+
+import numba
+import numpy as np
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+'''
+
+
+def get_kernel(source: str) -> Any:
+    kernel = _kernels.get(source)
+    if kernel is None:
+        kernel = _kernels[source] = _load(source)
+        stats.kernels += 1
+    return kernel
+
+
+def _load(source: str) -> Any:
+    digest = hashlib.sha1(source.encode()).hexdigest()[:20]
+    folder = Path(config.cache_dir) / _CACHE_VERSION
+    path = folder / f"k_{digest}.py"
+    text = _MODULE_HEADER + source
+    if not path.exists() or path.read_text() != text:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{digest}.{os.getpid()}.tmp"
+        tmp.write_text(text)
+        tmp.replace(path)  # atomic: other processes see the old file or this one
+    name = f"funcgrad_kernel_{digest}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, f"cannot load {path}"
+    module = importlib.util.module_from_spec(spec)
+    # numba's disk cache finds a kernel's globals again by module name.
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.kernel
+
+
+def call_kernel(kernel: Any, group: Group, args: list[Any]) -> None:
+    """Run a kernel, turning numba's errors into funcgrad's and counting
+    first calls (which compile, or load from the disk cache)."""
+    before = len(kernel.signatures)
+    start = time.perf_counter()
+    try:
+        kernel(*args)
+    except Exception as err:
+        if _from_disk_cache(err):
+            # An unreadable disk cache entry (another numba, a moved
+            # folder) costs a compile, not an error.
+            logger.warning("ignoring funcgrad's kernel cache entry: %s", err)
+            kernel._cache = _null_cache()
+            kernel(*args)
+        elif type(err).__module__.startswith("numba"):
+            raise _typing_error(group, err) from err
+        else:
+            raise
+    if len(kernel.signatures) > before:
+        elapsed = time.perf_counter() - start
+        stats.signatures += 1
+        stats.seconds += elapsed
+        logger.info(
+            "compiled kernel of %d equations (%s) for shape %s in %.3f s",
+            len(group.eqns),
+            ", ".join(e.primitive.name for e in group.eqns),
+            group.shape,
+            elapsed,
+        )
+
+
+def _from_disk_cache(err: Exception) -> bool:
+    tb = err.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith("caching.py"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _null_cache() -> Any:
+    from numba.core.caching import NullCache
+
+    return NullCache()
+
+
+def _typing_error(group: Group, err: Exception) -> FuncgradError:
+    avals = ", ".join(v.aval.str_short() for v in group.inputs)
+    names = ", ".join(e.primitive.name for e in group.eqns)
+    return FuncgradError(
+        f"numba could not compile the fused kernel for ({names}) on inputs "
+        f"{avals}: {type(err).__name__}: {str(err).splitlines()[0]}. This is a "
+        f"funcgrad bug; set `funcgrad.config.update('disable_numba', True)` "
+        f"(or FUNCGRAD_DISABLE_NUMBA=1) to run the reference path meanwhile."
+    )
+
+
+KernelRunner = Callable[[list[Any]], None]

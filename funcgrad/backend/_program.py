@@ -1,0 +1,87 @@
+"""A compiled program: the steps of a fused plan, run in order.
+
+`compile_program` plans a closed Jaxpr once; calling the result runs each
+group through its kernel and every other equation through its primitive's
+implementation, on concrete numpy arrays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad.backend._fusion import Group, plan
+from funcgrad.backend._kernels import call_kernel, get_kernel, kernel_source
+from funcgrad.config import config
+from funcgrad.core import ClosedJaxpr, JaxprEqn, Literal, Var
+
+logger = logging.getLogger("funcgrad.backend")
+
+
+class CompiledProgram:
+    """A closed Jaxpr, planned into kernels and single equations."""
+
+    def __init__(self, program: ClosedJaxpr) -> None:
+        self.program = program
+        jaxpr = program.jaxpr
+        self.steps = plan(jaxpr, config.min_fusion_size)
+        self.kernels = {
+            id(s): get_kernel(kernel_source(s)) for s in self.steps if type(s) is Group
+        }
+        unlowered = sorted(
+            {s.primitive.name for s in self.steps if type(s) is JaxprEqn}
+        )
+        groups = [s for s in self.steps if type(s) is Group]
+        logger.debug(
+            "planned %d equations into %d fused kernels and %d single steps (%s)",
+            len(jaxpr.eqns),
+            len(groups),
+            len(self.steps) - len(groups),
+            ", ".join(unlowered),
+        )
+
+    @property
+    def num_kernels(self) -> int:
+        return len(self.kernels)
+
+    def __call__(self, *args: Any) -> list[Any]:
+        jaxpr = self.program.jaxpr
+        env: dict[Var, Any] = dict(zip(jaxpr.constvars, self.program.consts))
+        env.update(zip(jaxpr.invars, args))
+        for step in self.steps:
+            if type(step) is Group:
+                self._run_group(step, env)
+            else:
+                _run_eqn(step, env)
+        return [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
+
+    def _run_group(self, group: Group, env: dict[Var, Any]) -> None:
+        args: list[Any] = []
+        for v in group.inputs:
+            x = env[v]
+            if v.aval.shape == ():
+                args.append(np.asarray(x, dtype=v.aval.dtype)[()])
+            else:
+                x = np.asarray(x)
+                args.append(
+                    x if x.shape == group.shape else np.broadcast_to(x, group.shape)
+                )
+        outs = [np.empty(group.shape, v.aval.dtype) for v in group.outputs]
+        call_kernel(self.kernels[id(group)], group, args + outs)
+        env.update(zip(group.outputs, outs))
+
+
+def _run_eqn(eqn: JaxprEqn, env: dict[Var, Any]) -> None:
+    vals = [x.val if type(x) is Literal else env[x] for x in eqn.invars]
+    out = eqn.primitive.run_impl(*vals, **eqn.params)
+    env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
+
+
+def compile_program(program: ClosedJaxpr) -> CompiledProgram:
+    return CompiledProgram(program)
+
+
+__all__: Sequence[str] = ["CompiledProgram", "compile_program"]

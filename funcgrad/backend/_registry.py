@@ -1,0 +1,54 @@
+"""The lowering registry: how each primitive is written inside a fused
+numba kernel.
+
+An elementwise lowering turns the source text of the primitive's scalar
+operands into the source text of its scalar result, for example
+`add: (a, b) -> "(a + b)"`. It receives the operands' and result's dtypes,
+so that it can write constants and conversions in the right type.
+Primitives register their lowerings beside their other rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from funcgrad.core import Primitive
+
+ElementwiseLowering = Callable[..., str]
+elementwise_lowerings: dict[Primitive, ElementwiseLowering] = {}
+
+
+def scalar_type(dtype: Any) -> str:
+    """The numba-visible name of a dtype's scalar type: `np.float32`."""
+    name = np.dtype(dtype).name
+    return "np.bool_" if name == "bool" else f"np.{name}"
+
+
+def literal(value: Any, dtype: Any) -> str:
+    """A constant written in `dtype` (`np.float32(0.5)`), exactly."""
+    value = np.asarray(value, dtype=dtype)[()]
+    if np.dtype(dtype).kind == "f":
+        text = repr(float(value))
+        if text in ("inf", "-inf", "nan"):
+            text = f'float("{text}")'
+        return f"{scalar_type(dtype)}({text})"
+    if np.dtype(dtype) == np.bool_:
+        return "True" if value else "False"
+    return f"{scalar_type(dtype)}({int(value)})"
+
+
+def lower_elementwise(
+    primitive: Primitive,
+    operands: Sequence[str],
+    in_dtypes: Sequence[np.dtype],
+    out_dtype: np.dtype,
+    params: dict[str, Any],
+) -> str | None:
+    """The scalar expression of one equation, or None if it has no lowering."""
+    rule = elementwise_lowerings.get(primitive)
+    if rule is None:
+        return None
+    return rule(*operands, in_dtypes=in_dtypes, out_dtype=out_dtype, **params)

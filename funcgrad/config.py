@@ -1,0 +1,55 @@
+"""funcgrad's settings, read once from the environment and changeable with
+`funcgrad.config.update(name, value)`.
+
+| setting | environment variable | default | meaning |
+| --- | --- | --- | --- |
+| `disable_numba` | `FUNCGRAD_DISABLE_NUMBA` | off | `jit` runs the reference path (primitive implementations) instead of compiled kernels |
+| `cache_dir` | `FUNCGRAD_CACHE_DIR` | `$XDG_CACHE_HOME/funcgrad` or `~/.cache/funcgrad` | where compiled kernels are kept between processes |
+| `min_fusion_size` | `FUNCGRAD_MIN_FUSION_SIZE` | 2 | the fewest elementwise equations worth one fused kernel |
+
+>>> import funcgrad
+>>> funcgrad.config.update("disable_numba", True)
+>>> funcgrad.config.disable_numba
+True
+>>> funcgrad.config.update("disable_numba", False)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from funcgrad.errors import FuncgradValueError
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _default_cache_dir() -> str:
+    explicit = os.environ.get("FUNCGRAD_CACHE_DIR")
+    if explicit:
+        return explicit
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return str(Path(base) / "funcgrad")
+
+
+class Config:
+    """The settings; read them as attributes, change them with `update`."""
+
+    def __init__(self) -> None:
+        self.disable_numba: bool = _flag("FUNCGRAD_DISABLE_NUMBA")
+        self.cache_dir: str = _default_cache_dir()
+        self.min_fusion_size: int = int(os.environ.get("FUNCGRAD_MIN_FUSION_SIZE", "2"))
+
+    def update(self, name: str, value: Any) -> None:
+        if name not in vars(self):
+            known = ", ".join(sorted(vars(self)))
+            raise FuncgradValueError(
+                f"`funcgrad.config` has no setting `{name}`; the settings are {known}."
+            )
+        setattr(self, name, type(getattr(self, name))(value))
+
+
+config = Config()

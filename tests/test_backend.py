@@ -1,0 +1,282 @@
+"""The compiled backend against the reference path.
+
+Every primitive with an elementwise lowering is compiled alone (a fused
+kernel of one equation) and compared with its implementation on ordinary
+values and on NaN, infinities and signed zeros, in float32 and float64.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import funcgrad as fg
+import funcgrad.numpy as fnp
+from funcgrad.backend import compile_program, elementwise_lowerings, stats
+from funcgrad.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
+from funcgrad.primitives import _elementwise as ew
+from funcgrad.transforms import add_any_p
+
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, 700.0]
+FLOATS = [np.float32, np.float64]
+INTS = [np.int32, np.int64]
+
+UNARY_FLOAT = [
+    ew.exp_p,
+    ew.log_p,
+    ew.log1p_p,
+    ew.expm1_p,
+    ew.sin_p,
+    ew.cos_p,
+    ew.tan_p,
+    ew.tanh_p,
+    ew.sqrt_p,
+    ew.logistic_p,
+]
+UNARY_NUMERIC = [ew.neg_p, ew.abs_p, ew.sign_p, ew.stop_gradient_p]
+BINARY_NUMERIC = [ew.add_p, ew.sub_p, ew.mul_p, ew.max_p, ew.min_p, add_any_p]
+BINARY_FLOAT = [ew.div_p, ew.pow_p]
+COMPARISONS = [ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p]
+LOGIC = [ew.and_p, ew.or_p, ew.xor_p, ew.not_p]
+COVERED = set(
+    UNARY_FLOAT + UNARY_NUMERIC + BINARY_NUMERIC + BINARY_FLOAT + COMPARISONS + LOGIC
+) | {
+    ew.select_p,
+    ew.integer_pow_p,
+    ew.convert_element_type_p,
+}
+
+
+@pytest.fixture(autouse=True)
+def single_equation_kernels():
+    fg.config.update("min_fusion_size", 1)
+    yield
+    fg.config.update("min_fusion_size", 2)
+
+
+def _compiled_and_reference(primitive, operands, **params):
+    avals = [ShapedArray(x.shape, x.dtype) for x in operands]
+    out_aval = primitive.run_abstract_eval(*avals, **params)
+    invars = [Var(a) for a in avals]
+    out = Var(out_aval)
+    program = ClosedJaxpr(
+        Jaxpr([], invars, [JaxprEqn(primitive, invars, params, [out])], [out]), []
+    )
+    compiled = compile_program(program)
+    assert compiled.num_kernels == 1, f"{primitive.name} was not compiled"
+    with np.errstate(all="ignore"):
+        (got,) = compiled(*operands)
+        want = primitive.run_impl(*operands, **params)
+    return np.asarray(got), np.asarray(want)
+
+
+def _assert_same(got, want, max_ulp):
+    assert got.dtype == want.dtype and got.shape == want.shape
+    if want.dtype.kind != "f":
+        np.testing.assert_array_equal(got, want)
+        return
+    assert np.array_equal(np.isnan(got), np.isnan(want)), (got, want)
+    zero = want == 0
+    assert np.array_equal(np.signbit(got[zero]), np.signbit(want[zero])), (
+        "signed zero differs"
+    )
+    finite = np.isfinite(want)
+    assert np.array_equal(
+        got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)]
+    )
+    if finite.any():
+        np.testing.assert_array_max_ulp(got[finite], want[finite], maxulp=max_ulp)
+
+
+def _specials(dtype):
+    return np.array(SPECIAL, dtype=dtype)
+
+
+def _pairs(dtype):
+    a, b = zip(*itertools.product(SPECIAL, repeat=2))
+    return np.array(a, dtype=dtype), np.array(b, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("primitive", UNARY_FLOAT + UNARY_NUMERIC, ids=lambda p: p.name)
+def test_unary_float(primitive, dtype):
+    got, want = _compiled_and_reference(primitive, [_specials(dtype)])
+    _assert_same(got, want, max_ulp=4)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize("primitive", UNARY_NUMERIC, ids=lambda p: p.name)
+def test_unary_int(primitive, dtype):
+    got, want = _compiled_and_reference(primitive, [np.array([-3, 0, 2, 7], dtype)])
+    _assert_same(got, want, max_ulp=0)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(
+    "primitive", BINARY_NUMERIC + BINARY_FLOAT + COMPARISONS, ids=lambda p: p.name
+)
+def test_binary_float(primitive, dtype):
+    got, want = _compiled_and_reference(primitive, list(_pairs(dtype)))
+    _assert_same(got, want, max_ulp=2)
+
+
+@pytest.mark.parametrize("dtype", INTS)
+@pytest.mark.parametrize(
+    "primitive", BINARY_NUMERIC + COMPARISONS + LOGIC[:3], ids=lambda p: p.name
+)
+def test_binary_int(primitive, dtype):
+    a, b = zip(*itertools.product([-7, -1, 0, 1, 5], repeat=2))
+    got, want = _compiled_and_reference(
+        primitive, [np.array(a, dtype), np.array(b, dtype)]
+    )
+    _assert_same(got, want, max_ulp=0)
+
+
+@pytest.mark.parametrize("primitive", LOGIC, ids=lambda p: p.name)
+def test_logic_on_booleans(primitive):
+    a, b = zip(*itertools.product([True, False], repeat=2))
+    operands = [np.array(a), np.array(b)][: 1 if primitive is ew.not_p else 2]
+    got, want = _compiled_and_reference(primitive, operands)
+    _assert_same(got, want, max_ulp=0)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("y", [0, 1, 2, 3, -1, -2, 7])
+def test_integer_pow(dtype, y):
+    got, want = _compiled_and_reference(ew.integer_pow_p, [_specials(dtype)], y=y)
+    _assert_same(got, want, max_ulp=2)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_select(dtype):
+    a, b = _pairs(dtype)
+    got, want = _compiled_and_reference(ew.select_p, [a > b, a, b])
+    _assert_same(got, want, max_ulp=0)
+
+
+@pytest.mark.parametrize(
+    "source, target",
+    [
+        (np.float64, np.float32),
+        (np.float32, np.float64),
+        (np.float64, np.int64),
+        (np.float32, np.bool_),
+        (np.int64, np.float64),
+        (np.bool_, np.float32),
+        (np.int32, np.bool_),
+    ],
+)
+def test_convert_element_type(source, target):
+    x = np.array([-2.75, -1.0, -0.0, 0.0, 0.5, 1.0, 3.5, 1e5], np.float64).astype(
+        source
+    )
+    got, want = _compiled_and_reference(
+        ew.convert_element_type_p, [x], new_dtype=np.dtype(target)
+    )
+    _assert_same(got, want, max_ulp=0)
+
+
+def test_every_elementwise_lowering_is_compared_here():
+    missing = {p.name for p in elementwise_lowerings} - {p.name for p in COVERED}
+    assert not missing, f"lowerings without a comparison test: {sorted(missing)}"
+
+
+def test_fused_chain_with_broadcasting_makes_one_kernel():
+    fg.config.update("min_fusion_size", 2)
+
+    def f(x, b):
+        return fnp.tanh(x * 2.0 + b) * fnp.sin(x) - fnp.exp(-x * x)
+
+    x, b = np.linspace(-1, 1, 12).reshape(3, 4), np.arange(4.0)
+    program = fg.make_jaxpr(f)(x, b)
+    compiled = compile_program(program)
+    assert compiled.num_kernels == 1 and len(compiled.steps) == 1
+    (got,) = compiled(x, b)
+    np.testing.assert_allclose(got, f(x, b), rtol=1e-13)
+
+
+def test_jit_compiles_and_matches_the_reference_path():
+    def loss(w, x):
+        return fnp.mean(fnp.tanh(x @ w) ** 2 + 0.1 * fnp.abs(w).sum())
+
+    w, x = np.full((3, 2), 0.3), np.linspace(-1, 1, 15).reshape(5, 3)
+    compiled = fg.jit(fg.value_and_grad(loss))
+    value, g = compiled(w, x)
+    fg.config.update("disable_numba", True)
+    try:
+        ref_value, ref_g = fg.jit(fg.value_and_grad(loss))(w, x)
+    finally:
+        fg.config.update("disable_numba", False)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-14)
+    np.testing.assert_allclose(g, ref_g, rtol=1e-14)
+    assert g.dtype == np.float64
+
+
+def test_kernels_are_shared_by_structure_not_call_site(caplog):
+    fg.config.update("min_fusion_size", 2)
+    before = stats.kernels
+    f1 = fg.jit(lambda x: fnp.sin(x) * 3.0 + 1.0)
+    f2 = fg.jit(lambda y: fnp.sin(y) * 3.0 + 1.0)
+    f1(np.ones(4))
+    f2(np.ones(7))  # another call site, another shape, same structure and rank
+    assert stats.kernels - before <= 1
+
+
+def test_a_second_process_reads_the_disk_cache(tmp_path):
+    script = textwrap.dedent(
+        """
+        import numpy as np
+        import funcgrad as fg, funcgrad.numpy as fnp
+        from funcgrad.backend import stats
+        f = fg.jit(lambda x: fnp.sum(fnp.cos(x) * 2.5 - fnp.sqrt(x + 4.0)))
+        f(np.arange(5.0))
+        print(stats.signatures, round(stats.seconds, 3))
+        """
+    )
+    env = {"FUNCGRAD_CACHE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        for _ in range(2)
+    ]
+    (first, t1), (second, t2) = (r.stdout.split() for r in runs)
+    assert first == second == "1"
+    assert list(tmp_path.glob("kernels-*/__pycache__/*.nbi")), (
+        "numba wrote no cache index"
+    )
+    assert float(t2) < float(t1)
+
+
+def test_disable_numba_runs_the_reference_path(caplog):
+    fg.config.update("disable_numba", True)
+    try:
+        before = stats.signatures
+        out = fg.jit(lambda x: fnp.exp(x) * fnp.cos(x) + 2.0)(np.ones(3) * 0.7)
+        assert stats.signatures == before
+        np.testing.assert_allclose(out, np.exp(0.7) * np.cos(0.7) + 2.0)
+    finally:
+        fg.config.update("disable_numba", False)
+    with pytest.raises(ValueError, match="no setting"):
+        fg.config.update("disable_numbaa", True)
+
+
+def test_compiles_are_logged(caplog):
+    with caplog.at_level(logging.INFO, logger="funcgrad.backend"):
+        fg.jit(lambda x: fnp.tanh(x) * fnp.tanh(x) - 0.25)(
+            np.ones((2, 3, 4), np.float32)
+        )
+    assert (
+        any("compiled kernel" in r.getMessage() for r in caplog.records)
+        or stats.signatures
+    )
