@@ -21,6 +21,7 @@ import funcgrad.numpy as fnp
 from funcgrad.backend import compile_program, elementwise_lowerings, stats
 from funcgrad.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
 from funcgrad.primitives import _elementwise as ew
+from funcgrad.primitives import _shape as shape_ops
 from funcgrad.transforms import add_any_p
 
 SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e-30, 700.0]
@@ -44,13 +45,22 @@ BINARY_NUMERIC = [ew.add_p, ew.sub_p, ew.mul_p, ew.max_p, ew.min_p, add_any_p]
 BINARY_FLOAT = [ew.div_p, ew.pow_p]
 COMPARISONS = [ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p]
 LOGIC = [ew.and_p, ew.or_p, ew.xor_p, ew.not_p]
-COVERED = set(
-    UNARY_FLOAT + UNARY_NUMERIC + BINARY_NUMERIC + BINARY_FLOAT + COMPARISONS + LOGIC
-) | {
-    ew.select_p,
-    ew.integer_pow_p,
-    ew.convert_element_type_p,
-}
+COVERED = (
+    set(
+        UNARY_FLOAT
+        + UNARY_NUMERIC
+        + BINARY_NUMERIC
+        + BINARY_FLOAT
+        + COMPARISONS
+        + LOGIC
+    )
+    | {
+        ew.select_p,
+        ew.integer_pow_p,
+        ew.convert_element_type_p,
+        shape_ops.broadcast_in_dim_p,  # test_numpy_style_broadcasts_are_fused_and_others_are_not
+    }
+)
 
 
 @pytest.fixture(autouse=True)
@@ -279,4 +289,69 @@ def test_compiles_are_logged(caplog):
     assert (
         any("compiled kernel" in r.getMessage() for r in caplog.records)
         or stats.signatures
+    )
+
+
+@pytest.mark.parametrize("dtype", FLOATS + INTS)
+@pytest.mark.parametrize("reduction", ["sum", "max", "min"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 2)])
+def test_reductions_that_end_a_chain_are_fused(reduction, axis, dtype):
+    fg.config.update("min_fusion_size", 2)
+    rng = np.random.default_rng(3)
+    x = (rng.normal(size=(3, 4, 5)) * 4).astype(dtype)
+    if dtype in FLOATS:
+        x[0, 1, 2], x[2, 0, 0] = np.nan, -np.inf
+
+    def f(x):
+        return getattr(fnp, reduction)(fnp.abs(x) * 2 - x, axis=axis)
+
+    compiled = compile_program(fg.make_jaxpr(f)(x))
+    assert compiled.num_kernels == 1 and len(compiled.steps) == 1
+    with np.errstate(invalid="ignore"):
+        (got,) = compiled(x)
+        want = getattr(np, reduction)(np.abs(x) * 2 - x, axis=axis)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_allclose(
+        got, want, rtol=1e-12 if dtype == np.float64 else 1e-5, equal_nan=True
+    )
+
+
+def test_numpy_style_broadcasts_are_fused_and_others_are_not():
+    fg.config.update("min_fusion_size", 2)
+    x, b = np.ones((3, 4)), np.arange(4.0)
+    fused = compile_program(
+        fg.make_jaxpr(lambda x, b: fnp.tanh(x + fnp.broadcast_to(b, (3, 4))) * 2.0)(
+            x, b
+        )
+    )
+    assert fused.num_kernels == 1 and len(fused.steps) == 1
+    column = np.arange(3.0)
+    program = fg.make_jaxpr(
+        lambda x, c: fnp.tanh(x * fg.lax.broadcast_in_dim(c, (3, 4), (0,))) * 2.0
+    )(x, column)
+    compiled = compile_program(program)
+    assert any(
+        getattr(s, "primitive", None) is not None
+        and s.primitive.name == "broadcast_in_dim"
+        for s in compiled.steps
+    )
+    np.testing.assert_allclose(
+        compiled(x, column)[0], np.tanh(x * column[:, None]) * 2.0
+    )
+
+
+def test_large_elementwise_kernels_run_in_parallel_with_the_same_result():
+    fg.config.update("min_fusion_size", 2)
+    x = np.linspace(-3, 3, 300_000)
+
+    def g(x):
+        return fnp.tanh(x) * fnp.sin(x) - fnp.exp(-x * x)
+
+    fg.config.update("parallel_min_size", 1000)
+    try:
+        (par,) = compile_program(fg.make_jaxpr(g)(x))(x)
+    finally:
+        fg.config.update("parallel_min_size", 1 << 18)
+    np.testing.assert_allclose(
+        par, np.tanh(x) * np.sin(x) - np.exp(-x * x), rtol=1e-13, atol=1e-15
     )

@@ -8,13 +8,21 @@ Primitives register their scalar lowerings in `elementwise_lowerings`;
 
 from funcgrad.backend._kernels import stats
 from funcgrad.backend._program import CompiledProgram, compile_program
-from funcgrad.backend._registry import elementwise_lowerings, literal, scalar_type
+from funcgrad.backend._registry import (
+    elementwise_lowerings,
+    fusion_conditions,
+    literal,
+    reduction_lowerings,
+    scalar_type,
+)
 
 __all__ = [
     "CompiledProgram",
     "compile_program",
     "elementwise_lowerings",
+    "fusion_conditions",
     "literal",
+    "reduction_lowerings",
     "scalar_type",
     "stats",
 ]

@@ -2,9 +2,9 @@
 
 A *group* is a run of consecutive elementwise equations whose results
 share one shape, the group's loop shape; its operands are arrays that
-broadcast to that shape or scalars. One numba kernel computes a whole
-group in a single pass over memory, writing only the values used after the
-group. Every other equation is a step of its own, run by its primitive's
+broadcast to that shape or scalars. A reduction (sum, max, min) of a value
+the group computed may end it. One numba kernel computes a whole group in
+a single pass over memory, writing only the values used after the group. Every other equation is a step of its own, run by its primitive's
 implementation (matrix products go to BLAS that way).
 """
 
@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from funcgrad.backend._registry import elementwise_lowerings
+from funcgrad.backend._registry import (
+    elementwise_lowerings,
+    fusion_conditions,
+    reduction_lowerings,
+)
 from funcgrad.core import Jaxpr, JaxprEqn, Literal, Var
 
 
@@ -32,11 +36,27 @@ Step = JaxprEqn | Group
 def _fusable(eqn: JaxprEqn) -> bool:
     if eqn.primitive not in elementwise_lowerings or len(eqn.outvars) != 1:
         return False
+    condition = fusion_conditions.get(eqn.primitive)
+    if condition is not None and not condition(*eqn.invars, **eqn.params):
+        return False
     shape = eqn.outvars[0].aval.shape
     return all(
         type(x) is Literal or x.aval.shape == () or _broadcasts(x.aval.shape, shape)
         for x in eqn.invars
     )
+
+
+def is_reduction(eqn: JaxprEqn) -> bool:
+    return eqn.primitive in reduction_lowerings
+
+
+def _ends_chain(eqn: JaxprEqn, group: Group) -> bool:
+    """A reduction over a value of the group's loop shape that the group
+    computed itself."""
+    if not is_reduction(eqn) or type(eqn.invars[0]) is not Var:
+        return False
+    x = eqn.invars[0]
+    return x.aval.shape == group.shape and any(x in e.outvars for e in group.eqns)
 
 
 def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
@@ -53,6 +73,10 @@ def plan(jaxpr: Jaxpr, min_size: int) -> list[Step]:
     current: Group | None = None
     for eqn in jaxpr.eqns:
         shape = eqn.outvars[0].aval.shape if eqn.outvars else ()
+        if current is not None and _ends_chain(eqn, current):
+            current.eqns.append(eqn)
+            current = _close(current, steps)
+            continue
         if _fusable(eqn) and shape != ():
             if current is None or current.shape != shape:
                 current = _close(current, steps)

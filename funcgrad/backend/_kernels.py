@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from funcgrad.backend._fusion import Group
-from funcgrad.backend._registry import literal, lower_elementwise
+from funcgrad.backend._fusion import Group, is_reduction
+from funcgrad.backend._registry import literal, lower_elementwise, reduction_lowerings
 from funcgrad.config import config
 from funcgrad.core import Literal, Var
 from funcgrad.errors import FuncgradError
@@ -54,31 +54,47 @@ class CompileStats:
 stats = CompileStats()
 
 
-def kernel_source(group: Group) -> str:
-    """The Python source of the kernel that computes `group` in one pass."""
+def kernel_source(group: Group, parallel: bool = False) -> str:
+    """The Python source of the kernel that computes `group` in one pass.
+
+    The kernel takes the loop bounds, the group's inputs (arrays broadcast
+    to the loop shape, or scalars) and its outputs, allocated by the caller:
+    elementwise outputs of the loop shape, and reduction outputs with the
+    reduced axes kept as length 1 and filled with the reduction's identity.
+    With `parallel`, the outermost loop is a `numba.prange`.
+    """
     names: dict[Var, str] = {}
-    params = []
+    rank = len(group.shape)
+    params = [f"n{k}" for k in range(rank)]
     for i, v in enumerate(group.inputs):
         names[v] = f"s{i}" if v.aval.shape == () else f"a{i}"
         params.append(names[v])
     outs = [f"o{j}" for j in range(len(group.outputs))]
-    rank = len(group.shape)
     index = ", ".join(f"i{k}" for k in range(rank))
     lines = [f"def kernel({', '.join(params + outs)}):"]
     indent = "    "
     for k in range(rank):
-        lines.append(f"{indent}for i{k} in range(o0.shape[{k}]):")
+        loop = "numba.prange" if parallel and k == 0 else "range"
+        lines.append(f"{indent}for i{k} in {loop}(n{k}):")
         indent += "    "
     for i, v in enumerate(group.inputs):
         if v.aval.shape != ():
             lines.append(f"{indent}x{i} = a{i}[{index}]")
             names[v] = f"x{i}"
+    slots = {v: j for j, v in enumerate(group.outputs)}
     for n, eqn in enumerate(group.eqns):
+        out = eqn.outvars[0]
+        if is_reduction(eqn):
+            _, combine = reduction_lowerings[eqn.primitive]
+            axes = eqn.params["axes"]
+            kept = ", ".join("0" if k in axes else f"i{k}" for k in range(rank))
+            target = f"o{slots[out]}[{kept}]"
+            lines.append(f"{indent}{target} = {combine(target, names[eqn.invars[0]])}")
+            continue
         operands = [
             literal(x.val, x.aval.dtype) if type(x) is Literal else names[x]
             for x in eqn.invars
         ]
-        out = eqn.outvars[0]
         expr = lower_elementwise(
             eqn.primitive,
             operands,
@@ -89,8 +105,9 @@ def kernel_source(group: Group) -> str:
         assert expr is not None, f"{eqn.primitive.name} was fused without a lowering"
         names[out] = f"t{n}"
         lines.append(f"{indent}t{n} = {expr}")
-    for j, v in enumerate(group.outputs):
-        lines.append(f"{indent}o{j}[{index}] = {names[v]}")
+    for v, j in slots.items():
+        if v in names:  # elementwise outputs; reductions wrote theirs above
+            lines.append(f"{indent}o{j}[{index}] = {names[v]}")
     return "\n".join(lines) + "\n"
 
 
@@ -101,23 +118,25 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy"{options})
 '''
 
 
-def get_kernel(source: str) -> Any:
-    kernel = _kernels.get(source)
+def get_kernel(source: str, parallel: bool = False) -> Any:
+    key = f"parallel\n{source}" if parallel else source
+    kernel = _kernels.get(key)
     if kernel is None:
-        kernel = _kernels[source] = _load(source)
+        kernel = _kernels[key] = _load(source, parallel)
         stats.kernels += 1
     return kernel
 
 
-def _load(source: str) -> Any:
-    digest = hashlib.sha1(source.encode()).hexdigest()[:20]
+def _load(source: str, parallel: bool) -> Any:
+    options = ", parallel=True" if parallel else ""
+    text = _MODULE_HEADER.format(options=options) + source
+    digest = hashlib.sha1(text.encode()).hexdigest()[:20]
     folder = Path(config.cache_dir) / _CACHE_VERSION
     path = folder / f"k_{digest}.py"
-    text = _MODULE_HEADER + source
     if not path.exists() or path.read_text() != text:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".{digest}.{os.getpid()}.tmp"

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend._fusion import Group, plan
+from funcgrad.backend._fusion import Group, is_reduction, plan
 from funcgrad.backend._kernels import call_kernel, get_kernel, kernel_source
+from funcgrad.backend._registry import reduction_lowerings
 from funcgrad.config import config
 from funcgrad.core import ClosedJaxpr, JaxprEqn, Literal, Var
 
@@ -28,9 +29,7 @@ class CompiledProgram:
         self.program = program
         jaxpr = program.jaxpr
         self.steps = plan(jaxpr, config.min_fusion_size)
-        self.kernels = {
-            id(s): get_kernel(kernel_source(s)) for s in self.steps if type(s) is Group
-        }
+        self.kernels = {id(s): _kernel_for(s) for s in self.steps if type(s) is Group}
         unlowered = sorted(
             {s.primitive.name for s in self.steps if type(s) is JaxprEqn}
         )
@@ -69,9 +68,36 @@ class CompiledProgram:
                 args.append(
                     x if x.shape == group.shape else np.broadcast_to(x, group.shape)
                 )
-        outs = [np.empty(group.shape, v.aval.dtype) for v in group.outputs]
-        call_kernel(self.kernels[id(group)], group, args + outs)
-        env.update(zip(group.outputs, outs))
+        reduced = {e.outvars[0]: e for e in group.eqns if is_reduction(e)}
+        outs = [
+            _reduction_output(group, reduced[v])
+            if v in reduced
+            else np.empty(group.shape, v.aval.dtype)
+            for v in group.outputs
+        ]
+        call_kernel(self.kernels[id(group)], group, [*group.shape, *args, *outs])
+        env.update(
+            (v, o.reshape(v.aval.shape) if v in reduced else o)
+            for v, o in zip(group.outputs, outs)
+        )
+
+
+def _kernel_for(group: Group) -> Any:
+    size = int(np.prod(group.shape, dtype=np.int64))
+    parallel = size >= config.parallel_min_size and not any(
+        is_reduction(e) for e in group.eqns
+    )
+    return get_kernel(kernel_source(group, parallel), parallel)
+
+
+def _reduction_output(group: Group, eqn: JaxprEqn) -> np.ndarray:
+    """The accumulator of a reduction ending the group: the loop shape with
+    the reduced axes of length 1, filled with the reduction's identity."""
+    axes = eqn.params["axes"]
+    shape = tuple(1 if k in axes else n for k, n in enumerate(group.shape))
+    dtype = eqn.outvars[0].aval.dtype
+    init, _ = reduction_lowerings[eqn.primitive]
+    return np.full(shape, init(dtype), dtype)
 
 
 def _run_eqn(eqn: JaxprEqn, env: dict[Var, Any]) -> None:

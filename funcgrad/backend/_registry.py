@@ -19,6 +19,9 @@ from funcgrad.core import Primitive
 
 ElementwiseLowering = Callable[..., str]
 elementwise_lowerings: dict[Primitive, ElementwiseLowering] = {}
+# For primitives that are elementwise only for some parameters (a
+# broadcast that numpy's rules can express): when they may be fused.
+fusion_conditions: dict[Primitive, Callable[..., bool]] = {}
 
 
 def scalar_type(dtype: Any) -> str:
@@ -52,3 +55,9 @@ def lower_elementwise(
     if rule is None:
         return None
     return rule(*operands, in_dtypes=in_dtypes, out_dtype=out_dtype, **params)
+
+
+# A reduction that may end a fused chain: its accumulator's initial value
+# and how one element is folded into it, as source text.
+ReductionLowering = tuple[Callable[[np.dtype], str], Callable[[str, str], str]]
+reduction_lowerings: dict[Primitive, ReductionLowering] = {}

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.backend import reduction_lowerings
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import FuncgradTypeError, ShapeError
 from funcgrad.primitives import _elementwise as ew
@@ -254,3 +255,42 @@ for _p in (reduce_sum_p, reduce_max_p, reduce_min_p, reduce_prod_p):
     _axes_batch(_p)
 for _p in (argmax_p, argmin_p):
     _axis_batch(_p)
+
+
+# --- lowering -----------------------------------------------------------------
+# A reduction ending a fused chain accumulates in the kernel's loop: its
+# identity fills the accumulator, and each element is folded in. max and min
+# propagate NaN as numpy does (a NaN accumulator stays NaN).
+
+
+def _sum_init(dtype: np.dtype) -> Any:
+    return 0
+
+
+def _max_init(dtype: np.dtype) -> Any:
+    if dtype.kind == "f":
+        return -np.inf
+    return False if dtype == np.bool_ else np.iinfo(dtype).min
+
+
+def _min_init(dtype: np.dtype) -> Any:
+    if dtype.kind == "f":
+        return np.inf
+    return True if dtype == np.bool_ else np.iinfo(dtype).max
+
+
+def _sum_combine(acc: str, x: str) -> str:
+    return f"{acc} + {x}"
+
+
+def _max_combine(acc: str, x: str) -> str:
+    return f"({x} if ({x} > {acc} or {x} != {x}) else {acc})"
+
+
+def _min_combine(acc: str, x: str) -> str:
+    return f"({x} if ({x} < {acc} or {x} != {x}) else {acc})"
+
+
+reduction_lowerings[reduce_sum_p] = (_sum_init, _sum_combine)
+reduction_lowerings[reduce_max_p] = (_max_init, _max_combine)
+reduction_lowerings[reduce_min_p] = (_min_init, _min_combine)

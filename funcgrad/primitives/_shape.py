@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.backend import elementwise_lowerings, fusion_conditions
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import ShapeError
 from funcgrad.primitives import _reductions as reductions
@@ -550,3 +551,24 @@ batch_rules[slice_p] = slice_batch
 batch_rules[pad_p] = pad_batch
 batch_rules[rev_p] = rev_batch
 batch_rules[concatenate_p] = concatenate_batch
+
+
+# --- lowering -----------------------------------------------------------------
+# A broadcast that numpy's rules express (new axes in front, length-1 axes
+# stretched) is elementwise inside a fused loop: the kernel reads its
+# operand through a broadcast view, so it costs no memory.
+
+
+def _broadcast_is_numpy_style(
+    x: Any, *, shape: tuple, broadcast_dimensions: tuple
+) -> bool:
+    lead = len(shape) - len(broadcast_dimensions)
+    return broadcast_dimensions == tuple(range(lead, len(shape)))
+
+
+def _broadcast_lowering(a: str, **_: Any) -> str:
+    return a
+
+
+elementwise_lowerings[broadcast_in_dim_p] = _broadcast_lowering
+fusion_conditions[broadcast_in_dim_p] = _broadcast_is_numpy_style
