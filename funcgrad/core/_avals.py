@@ -45,8 +45,14 @@ class ShapedArray:
     def __init__(
         self, shape: tuple[int, ...], dtype: Any, weak_type: bool = False
     ) -> None:
-        self.shape = tuple(int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        # The common cases (a tuple of ints, an np.dtype) skip conversion:
+        # avals are built for every traced operation.
+        self.shape = shape if type(shape) is tuple else tuple(int(d) for d in shape)
+        self.dtype = (
+            dtype
+            if type(dtype) is np.dtype or isinstance(dtype, np.dtype)
+            else np.dtype(dtype)
+        )
         self.weak_type = weak_type
 
     @property
