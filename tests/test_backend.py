@@ -230,12 +230,62 @@ def test_jit_compiles_and_matches_the_reference_path():
 
 def test_kernels_are_shared_by_structure_not_call_site(caplog):
     fg.config.update("min_fusion_size", 2)
-    before = stats.kernels
-    f1 = fg.jit(lambda x: fnp.sin(x) * 3.0 + 1.0)
-    f2 = fg.jit(lambda y: fnp.sin(y) * 3.0 + 1.0)
-    f1(np.ones(4))
-    f2(np.ones(7))  # another call site, another shape, same structure and rank
-    assert stats.kernels - before <= 1
+    fg.config.update("whole_program_max_size", 0)  # whole programs are per shape
+    try:
+        before = stats.kernels
+        f1 = fg.jit(lambda x: fnp.sin(x) * 3.0 + 1.0)
+        f2 = fg.jit(lambda y: fnp.sin(y) * 3.0 + 1.0)
+        f1(np.ones(4))
+        f2(np.ones(7))  # another call site, another shape, same structure and rank
+        assert stats.kernels - before <= 1
+    finally:
+        fg.config.update("whole_program_max_size", 65536)
+
+
+def _rosenbrock(x):
+    return fnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_small_programs_compile_whole(dtype):
+    fg.config.update("min_fusion_size", 2)
+    x = np.linspace(-1.2, 1.1, 10).astype(dtype)
+    program = fg.make_jaxpr(fg.value_and_grad(_rosenbrock))(x)
+    compiled = compile_program(program)
+    assert compiled.whole is not None
+    value, g = compiled(x)
+    ref_value, ref_g = fg.value_and_grad(_rosenbrock)(x)
+    assert compiled.whole is not None, "the whole program fell back to steps"
+    assert value.dtype == g.dtype == np.dtype(dtype) and value.shape == ()
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(value, ref_value, rtol=rtol)
+    np.testing.assert_allclose(g, ref_g, rtol=rtol)
+
+
+def test_whole_programs_cover_products_slices_pads_and_concatenation():
+    fg.config.update("min_fusion_size", 2)
+
+    def f(w, x):
+        h = fnp.tanh(x @ w)
+        both = fnp.concatenate([h[::-1], h[:1]], axis=0)
+        return fnp.sum(both**2) + fnp.sum(fnp.max(h, axis=1))
+
+    w, x = np.linspace(-1, 1, 6).reshape(3, 2), np.linspace(0, 1, 12).reshape(4, 3)
+    program = fg.make_jaxpr(fg.grad(f, argnums=(0, 1)))(w, x)
+    compiled = compile_program(program)
+    got = compiled(w, x)
+    want = fg.grad(f, argnums=(0, 1))(w, x)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_programs_beyond_the_whole_compiler_run_step_by_step():
+    fg.config.update("min_fusion_size", 2)
+    a, b = np.ones((2, 3, 4)), np.ones((2, 4, 5))
+    program = fg.make_jaxpr(lambda a, b: fnp.tanh(a @ b) * 2.0)(a, b)  # batched product
+    compiled = compile_program(program)
+    assert compiled.whole is None
+    np.testing.assert_allclose(compiled(a, b)[0], np.tanh(a @ b) * 2.0)
 
 
 def test_a_second_process_reads_the_disk_cache(tmp_path):

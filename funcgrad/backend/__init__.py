@@ -9,6 +9,7 @@ Primitives register their scalar lowerings in `elementwise_lowerings`;
 from funcgrad.backend._kernels import stats
 from funcgrad.backend._program import CompiledProgram, compile_program
 from funcgrad.backend._registry import (
+    array_lowerings,
     elementwise_lowerings,
     fusion_conditions,
     literal,
@@ -17,6 +18,7 @@ from funcgrad.backend._registry import (
 )
 
 __all__ = [
+    "array_lowerings",
     "CompiledProgram",
     "compile_program",
     "elementwise_lowerings",

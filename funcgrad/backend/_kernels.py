@@ -63,32 +63,53 @@ def kernel_source(group: Group, parallel: bool = False) -> str:
     reduced axes kept as length 1 and filled with the reduction's identity.
     With `parallel`, the outermost loop is a `numba.prange`.
     """
-    names: dict[Var, str] = {}
     rank = len(group.shape)
-    params = [f"n{k}" for k in range(rank)]
-    for i, v in enumerate(group.inputs):
-        names[v] = f"s{i}" if v.aval.shape == () else f"a{i}"
-        params.append(names[v])
+    bounds = [f"n{k}" for k in range(rank)]
+    names = {
+        v: (f"s{i}" if v.aval.shape == () else f"a{i}")
+        for i, v in enumerate(group.inputs)
+    }
     outs = [f"o{j}" for j in range(len(group.outputs))]
+    params = bounds + [names[v] for v in group.inputs] + outs
+    lines = [f"def kernel({', '.join(params)}):"]
+    lines += emit_loops(group, names, outs, bounds, "    ", parallel)
+    return "\n".join(lines) + "\n"
+
+
+def emit_loops(
+    group: Group,
+    names: dict[Var, str],
+    outs: list[str],
+    bounds: list[str],
+    indent: str,
+    parallel: bool = False,
+    prefix: str = "",
+) -> list[str]:
+    """The loop nest of a group: reads `names` (arrays of the loop shape or
+    scalars), writes `outs` (one per group output, allocated as
+    `kernel_source` describes). Its own temporaries start with `prefix`, so
+    several loop nests can share one function."""
+    names = dict(names)
+    rank = len(group.shape)
     index = ", ".join(f"i{k}" for k in range(rank))
-    lines = [f"def kernel({', '.join(params + outs)}):"]
-    indent = "    "
+    lines = []
     for k in range(rank):
         loop = "numba.prange" if parallel and k == 0 else "range"
-        lines.append(f"{indent}for i{k} in {loop}(n{k}):")
+        lines.append(f"{indent}for i{k} in {loop}({bounds[k]}):")
         indent += "    "
     for i, v in enumerate(group.inputs):
         if v.aval.shape != ():
-            lines.append(f"{indent}x{i} = a{i}[{index}]")
-            names[v] = f"x{i}"
+            lines.append(f"{indent}{prefix}x{i} = {names[v]}[{index}]")
+            names[v] = f"{prefix}x{i}"
     slots = {v: j for j, v in enumerate(group.outputs)}
+    elementwise_outs = []
     for n, eqn in enumerate(group.eqns):
         out = eqn.outvars[0]
         if is_reduction(eqn):
             _, combine = reduction_lowerings[eqn.primitive]
             axes = eqn.params["axes"]
             kept = ", ".join("0" if k in axes else f"i{k}" for k in range(rank))
-            target = f"o{slots[out]}[{kept}]"
+            target = f"{outs[slots[out]]}[{kept}]"
             lines.append(f"{indent}{target} = {combine(target, names[eqn.invars[0]])}")
             continue
         operands = [
@@ -103,12 +124,13 @@ def kernel_source(group: Group, parallel: bool = False) -> str:
             eqn.params,
         )
         assert expr is not None, f"{eqn.primitive.name} was fused without a lowering"
-        names[out] = f"t{n}"
-        lines.append(f"{indent}t{n} = {expr}")
-    for v, j in slots.items():
-        if v in names:  # elementwise outputs; reductions wrote theirs above
-            lines.append(f"{indent}o{j}[{index}] = {names[v]}")
-    return "\n".join(lines) + "\n"
+        names[out] = f"{prefix}t{n}"
+        elementwise_outs.append(out)
+        lines.append(f"{indent}{prefix}t{n} = {expr}")
+    for v in elementwise_outs:
+        if v in slots:
+            lines.append(f"{indent}{outs[slots[v]]}[{index}] = {names[v]}")
+    return lines
 
 
 _MODULE_HEADER = '''"""A fused funcgrad kernel (generated; safe to delete)."""
@@ -183,6 +205,27 @@ def call_kernel(kernel: Any, group: Group, args: list[Any]) -> None:
             group.shape,
             elapsed,
         )
+
+
+def call_whole(kernel: Any, args: list[Any], num_eqns: int) -> Any:
+    """Run a whole-program kernel, counting its first calls like a group's."""
+    before = len(kernel.overloads)
+    start = time.perf_counter()
+    try:
+        outs = kernel(*args)
+    except Exception as err:
+        if not _from_disk_cache(err):
+            raise
+        kernel._cache = _null_cache()
+        outs = kernel(*args)
+    if len(kernel.overloads) > before:
+        elapsed = time.perf_counter() - start
+        stats.signatures += 1
+        stats.seconds += elapsed
+        logger.info(
+            "compiled a whole program of %d equations in %.3f s", num_eqns, elapsed
+        )
+    return outs
 
 
 def _from_disk_cache(err: Exception) -> bool:

@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from funcgrad.backend._fusion import Group, is_reduction, plan
-from funcgrad.backend._kernels import call_kernel, get_kernel, kernel_source
+from funcgrad.backend._kernels import call_kernel, call_whole, get_kernel, kernel_source
 from funcgrad.backend._registry import reduction_lowerings
+from funcgrad.backend._whole import whole_source
 from funcgrad.config import config
 from funcgrad.core import ClosedJaxpr, JaxprEqn, Literal, Var
 
@@ -29,11 +30,12 @@ class CompiledProgram:
         self.program = program
         jaxpr = program.jaxpr
         self.steps = plan(jaxpr, config.min_fusion_size)
-        self.kernels = {id(s): _kernel_for(s) for s in self.steps if type(s) is Group}
+        self.kernels: dict[int, Any] = {}  # loaded on first use
         unlowered = sorted(
             {s.primitive.name for s in self.steps if type(s) is JaxprEqn}
         )
         groups = [s for s in self.steps if type(s) is Group]
+        self.whole = _whole_kernel(jaxpr)
         logger.debug(
             "planned %d equations into %d fused kernels and %d single steps (%s)",
             len(jaxpr.eqns),
@@ -44,9 +46,14 @@ class CompiledProgram:
 
     @property
     def num_kernels(self) -> int:
-        return len(self.kernels)
+        """Fused kernels of the step-by-step plan."""
+        return sum(type(s) is Group for s in self.steps)
 
     def __call__(self, *args: Any) -> list[Any]:
+        if self.whole is not None:
+            outs = self._run_whole(args)
+            if outs is not None:
+                return outs
         jaxpr = self.program.jaxpr
         env: dict[Var, Any] = dict(zip(jaxpr.constvars, self.program.consts))
         env.update(zip(jaxpr.invars, args))
@@ -56,6 +63,22 @@ class CompiledProgram:
             else:
                 _run_eqn(step, env)
         return [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
+
+    def _run_whole(self, args: Sequence[Any]) -> list[Any] | None:
+        jaxpr = self.program.jaxpr
+        values = [*self.program.consts, *args]
+        params = [*jaxpr.constvars, *jaxpr.invars]
+        prepared = [
+            np.asarray(x, dtype=v.aval.dtype)[()] if v.aval.shape == () else x
+            for x, v in zip(values, params)
+        ]
+        try:
+            outs = call_whole(self.whole, prepared, len(jaxpr.eqns))
+        except Exception as err:  # a program numba cannot type: run the plan
+            logger.debug("whole-program compile failed, running step by step: %s", err)
+            self.whole = None
+            return None
+        return [np.asarray(o, dtype=v.aval.dtype) for o, v in zip(outs, jaxpr.outvars)]
 
     def _run_group(self, group: Group, env: dict[Var, Any]) -> None:
         args: list[Any] = []
@@ -75,11 +98,29 @@ class CompiledProgram:
             else np.empty(group.shape, v.aval.dtype)
             for v in group.outputs
         ]
-        call_kernel(self.kernels[id(group)], group, [*group.shape, *args, *outs])
+        kernel = self.kernels.get(id(group))
+        if kernel is None:
+            kernel = self.kernels[id(group)] = _kernel_for(group)
+        call_kernel(kernel, group, [*group.shape, *args, *outs])
         env.update(
             (v, o.reshape(v.aval.shape) if v in reduced else o)
             for v, o in zip(group.outputs, outs)
         )
+
+
+def _whole_kernel(jaxpr: Any) -> Any:
+    """One numba function for the whole program, if it is small and every
+    step can be compiled; None otherwise."""
+    limit = config.whole_program_max_size
+    size = sum(
+        int(np.prod(v.aval.shape, dtype=np.int64))
+        for e in jaxpr.eqns
+        for v in e.outvars
+    )
+    if not limit or size > limit or not jaxpr.eqns:
+        return None
+    source = whole_source(jaxpr, plan(jaxpr, 1))
+    return None if source is None else get_kernel(source)
 
 
 def _kernel_for(group: Group) -> Any:

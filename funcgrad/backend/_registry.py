@@ -61,3 +61,11 @@ def lower_elementwise(
 # and how one element is folded into it, as source text.
 ReductionLowering = tuple[Callable[[np.dtype], str], Callable[[str, str], str]]
 reduction_lowerings: dict[Primitive, ReductionLowering] = {}
+
+
+# How a primitive is written as a statement of a whole compiled program:
+# `rule(out, *operands, eqn=...)` returns the source lines that assign
+# `out`, or None where the parameters are beyond what it compiles (the
+# program then runs step by step instead).
+ArrayLowering = Callable[..., list[str] | None]
+array_lowerings: dict[Primitive, ArrayLowering] = {}

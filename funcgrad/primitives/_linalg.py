@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.backend import array_lowerings
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import ShapeError
 from funcgrad.primitives import _shape as shape_ops
@@ -176,3 +177,28 @@ def dot_general_batch(
 
 
 batch_rules[dot_general_p] = dot_general_batch
+
+
+def dot_general_statements(out: str, x: str, y: str, *, eqn: Any) -> list[str] | None:
+    """A small matrix or vector product of floats inside a whole compiled
+    program (numba calls BLAS); batch axes and larger ranks are not."""
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    xa, ya = eqn.invars[0].aval, eqn.invars[1].aval
+    if lb or rb or xa.ndim > 2 or ya.ndim > 2 or xa.dtype.kind != "f" or len(lc) != 1:
+        return None
+    if lc == (xa.ndim - 1,):
+        a = x
+    elif xa.ndim == 2 and lc == (0,):
+        a = f"{x}.T"
+    else:
+        return None
+    if rc == (0,):
+        b = y
+    elif ya.ndim == 2 and rc == (1,):
+        b = f"{y}.T"
+    else:
+        return None
+    return [f"{out} = np.dot(np.ascontiguousarray({a}), np.ascontiguousarray({b}))"]
+
+
+array_lowerings[dot_general_p] = dot_general_statements

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend import reduction_lowerings
+from funcgrad.backend import array_lowerings, reduction_lowerings
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import FuncgradTypeError, ShapeError
 from funcgrad.primitives import _elementwise as ew
@@ -294,3 +294,15 @@ def _min_combine(acc: str, x: str) -> str:
 reduction_lowerings[reduce_sum_p] = (_sum_init, _sum_combine)
 reduction_lowerings[reduce_max_p] = (_max_init, _max_combine)
 reduction_lowerings[reduce_min_p] = (_min_init, _min_combine)
+
+
+def _reduce_sum_statements(out: str, x: str, *, eqn: Any) -> list[str] | None:
+    axes, ndim = eqn.params["axes"], eqn.invars[0].aval.ndim
+    if len(axes) == ndim:
+        return [f"{out} = np.sum({x})"]
+    if len(axes) == 1:
+        return [f"{out} = np.sum({x}, axis={axes[0]})"]
+    return None
+
+
+array_lowerings[reduce_sum_p] = _reduce_sum_statements

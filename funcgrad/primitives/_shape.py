@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend import elementwise_lowerings, fusion_conditions
+from funcgrad.backend import array_lowerings, elementwise_lowerings, fusion_conditions
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import ShapeError
 from funcgrad.primitives import _reductions as reductions
@@ -572,3 +572,89 @@ def _broadcast_lowering(a: str, **_: Any) -> str:
 
 elementwise_lowerings[broadcast_in_dim_p] = _broadcast_lowering
 fusion_conditions[broadcast_in_dim_p] = _broadcast_is_numpy_style
+
+
+# Statements of a whole compiled program (funcgrad.backend._whole). Values
+# of shape () are numba scalars there.
+
+
+def _dtype_name(aval: ShapedArray) -> str:
+    return "np.bool_" if aval.dtype == np.bool_ else f"np.{aval.dtype.name}"
+
+
+def _reshape_statements(out: str, x: str, *, eqn: Any) -> list[str]:
+    in_aval, out_aval = eqn.invars[0].aval, eqn.outvars[0].aval
+    if out_aval.shape == ():
+        return [f"{out} = np.ascontiguousarray({x}).ravel()[0]"]
+    if in_aval.shape == ():
+        return [f"{out} = np.full({out_aval.shape}, {x}, {_dtype_name(out_aval)})"]
+    return [f"{out} = np.ascontiguousarray({x}).reshape({out_aval.shape})"]
+
+
+def _broadcast_statements(out: str, x: str, *, eqn: Any) -> list[str]:
+    in_aval, out_aval = eqn.invars[0].aval, eqn.outvars[0].aval
+    if in_aval.shape == ():
+        return [f"{out} = np.full({out_aval.shape}, {x}, {_dtype_name(out_aval)})"]
+    expanded = [1] * out_aval.ndim
+    for d, size in zip(eqn.params["broadcast_dimensions"], in_aval.shape):
+        expanded[d] = size
+    return [
+        f"{out} = np.broadcast_to(np.ascontiguousarray({x}).reshape({tuple(expanded)}), {out_aval.shape})"
+    ]
+
+
+def _transpose_statements(out: str, x: str, *, eqn: Any) -> list[str]:
+    return [f"{out} = np.transpose({x}, {eqn.params['permutation']})"]
+
+
+def _index_text(parts: Sequence[str]) -> str:
+    return ", ".join(parts) if len(parts) != 1 else parts[0] + ","
+
+
+def _slice_statements(out: str, x: str, *, eqn: Any) -> list[str]:
+    p = eqn.params
+    parts = [
+        f"{s}:{e}:{st}"
+        for s, e, st in zip(p["start_indices"], p["limit_indices"], p["strides"])
+    ]
+    return [f"{out} = {x}[{_index_text(parts)}]"]
+
+
+def _pad_statements(out: str, x: str, *, eqn: Any) -> list[str]:
+    in_aval, out_aval = eqn.invars[0].aval, eqn.outvars[0].aval
+    parts = []
+    for (lo, _, interior), n in zip(eqn.params["padding_config"], in_aval.shape):
+        stop = lo + (n - 1) * (interior + 1) + 1 if n else lo
+        parts.append(f"{lo}:{stop}:{interior + 1}")
+    return [
+        f"{out} = np.zeros({out_aval.shape}, {_dtype_name(out_aval)})",
+        f"{out}[{_index_text(parts)}] = {x}",
+    ]
+
+
+def _rev_statements(out: str, x: str, *, eqn: Any) -> list[str]:
+    ndim = eqn.invars[0].aval.ndim
+    parts = ["::-1" if d in eqn.params["dimensions"] else ":" for d in range(ndim)]
+    return [f"{out} = {x}[{_index_text(parts)}]"]
+
+
+def _concatenate_statements(out: str, *xs: str, eqn: Any) -> list[str]:
+    if any(x.aval.shape == () for x in eqn.invars):
+        return None  # type: ignore[return-value]
+    items = ", ".join(xs) + ("," if len(xs) == 1 else "")
+    return [f"{out} = np.concatenate(({items}), axis={eqn.params['dimension']})"]
+
+
+array_lowerings.update(
+    {
+        reshape_p: _reshape_statements,
+        squeeze_p: _reshape_statements,
+        expand_dims_p: _reshape_statements,
+        broadcast_in_dim_p: _broadcast_statements,
+        transpose_p: _transpose_statements,
+        slice_p: _slice_statements,
+        pad_p: _pad_statements,
+        rev_p: _rev_statements,
+        concatenate_p: _concatenate_statements,
+    }
+)

@@ -1,0 +1,104 @@
+"""Whole-program compilation: a small program becomes one numba function.
+
+When every step of a plan can be written in numba (fused groups as loop
+nests, and the other equations through `array_lowerings`: small matrix
+products, slices, pads, reshapes, broadcasts, concatenations, sums), the
+program is generated as one function, so a call costs one numba dispatch
+instead of a Python loop over steps. Values of shape () are numba scalars.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from funcgrad.backend._fusion import Group, is_reduction
+from funcgrad.backend._kernels import emit_loops
+from funcgrad.backend._registry import array_lowerings, literal, reduction_lowerings
+from funcgrad.core import Jaxpr, JaxprEqn, Literal, Var
+
+
+def whole_source(jaxpr: Jaxpr, steps: list[Any]) -> str | None:
+    """The source of `kernel(*consts, *args)` computing the whole program,
+    or None if a step cannot be compiled into it."""
+    names: dict[Var, str] = {}
+    params = []
+    for i, v in enumerate(jaxpr.constvars):
+        names[v] = f"c{i}"
+        params.append(names[v])
+    for i, v in enumerate(jaxpr.invars):
+        names[v] = f"a{i}"
+        params.append(names[v])
+    lines = [f"def kernel({', '.join(params)}):"]
+    counter = iter(range(1 << 30))
+    for k, step in enumerate(steps):
+        if type(step) is Group:
+            lines += _group_lines(step, names, f"g{k}_", counter)
+            continue
+        out_names = [f"v{next(counter)}" for _ in step.outvars]
+        operands = [_atom(x, names) for x in step.invars]
+        rule = array_lowerings.get(step.primitive)
+        if rule is None or len(out_names) != 1:
+            return None
+        body = rule(out_names[0], *operands, eqn=step)
+        if body is None:
+            return None
+        lines += ["    " + line for line in body]
+        names.update(zip(step.outvars, out_names))
+    outs = ", ".join(_atom(v, names) for v in jaxpr.outvars)
+    lines.append(f"    return ({outs},)")
+    return "\n".join(lines) + "\n"
+
+
+def _atom(x: Any, names: dict[Var, str]) -> str:
+    return literal(x.val, x.aval.dtype) if type(x) is Literal else names[x]
+
+
+def _dtype(dtype: np.dtype) -> str:
+    return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
+
+
+def _group_lines(
+    group: Group, names: dict[Var, str], prefix: str, counter: Any
+) -> list[str]:
+    shape = group.shape
+    lines = []
+    inputs = {}
+    for i, v in enumerate(group.inputs):
+        if v.aval.shape == () or v.aval.shape == shape:
+            inputs[v] = names[v]
+        else:
+            inputs[v] = f"{prefix}in{i}"
+            lines.append(f"    {inputs[v]} = np.broadcast_to({names[v]}, {shape})")
+    reductions = {e.outvars[0]: e for e in group.eqns if is_reduction(e)}
+    outs = []
+    finish = []
+    for v in group.outputs:
+        name = f"v{next(counter)}"
+        dtype = _dtype(v.aval.dtype)
+        if v in reductions:
+            eqn = reductions[v]
+            axes = eqn.params["axes"]
+            keep = tuple(1 if k in axes else n for k, n in enumerate(shape))
+            init, _ = reduction_lowerings[eqn.primitive]
+            acc = f"{name}_acc"
+            lines.append(
+                f"    {acc} = np.full({keep}, {literal(init(v.aval.dtype), v.aval.dtype)}, {dtype})"
+            )
+            outs.append(acc)
+            if v.aval.shape == ():
+                finish.append(f"    {name} = {acc}.ravel()[0]")
+            else:
+                finish.append(f"    {name} = {acc}.reshape({v.aval.shape})")
+        else:
+            lines.append(f"    {name} = np.empty({shape}, {dtype})")
+            outs.append(name)
+        names[v] = name
+    bounds = [str(n) for n in shape]
+    lines += emit_loops(group, inputs, outs, bounds, "    ", prefix=prefix)
+    return lines + finish
+
+
+def eqn_avals(eqn: JaxprEqn) -> tuple[list[Any], Any]:
+    return [x.aval for x in eqn.invars], eqn.outvars[0].aval
