@@ -66,8 +66,10 @@ COVERED = (
 @pytest.fixture(autouse=True)
 def single_equation_kernels():
     fg.config.update("min_fusion_size", 1)
+    fg.config.update("fuse_transcendental", True)
     yield
     fg.config.update("min_fusion_size", 2)
+    fg.config.update("fuse_transcendental", False)
 
 
 def _compiled_and_reference(primitive, operands, **params):
@@ -405,3 +407,43 @@ def test_large_elementwise_kernels_run_in_parallel_with_the_same_result():
     np.testing.assert_allclose(
         par, np.tanh(x) * np.sin(x) - np.exp(-x * x), rtol=1e-13, atol=1e-15
     )
+
+
+def test_transcendental_functions_stay_with_numpy_in_large_programs():
+    fg.config.update("min_fusion_size", 2)
+    fg.config.update("fuse_transcendental", False)
+    x = np.linspace(-1, 1, 10)
+    compiled = compile_program(
+        fg.make_jaxpr(lambda x: fnp.tanh(x * 2.0 + 1.0) * 3.0 - 1.0)(x)
+    )
+    kinds = [type(s).__name__ for s in compiled.steps]
+    if not __import__("numba").config.USING_SVML:
+        assert kinds == ["Group", "JaxprEqn", "Group"]
+    np.testing.assert_allclose(
+        compiled(x)[0], np.tanh(x * 2.0 + 1.0) * 3.0 - 1.0, rtol=1e-14
+    )
+
+
+def test_intermediates_are_freed_after_their_last_use():
+    fg.config.update("min_fusion_size", 2)
+    x = np.ones((4, 3))
+    program = fg.make_jaxpr(lambda x: fnp.sum((x @ x.T) @ (x @ x.T)) * 2.0)(x)
+    compiled = compile_program(program)
+    defined = {
+        v
+        for s in compiled.steps
+        for e in (s.eqns if hasattr(s, "eqns") else [s])
+        for v in e.outvars
+    }
+    freed = [v for dead in compiled.dead_after for v in dead]
+    assert len(freed) == len(set(freed))
+    outs = {v for v in program.jaxpr.outvars}
+    assert set(freed) >= (defined - outs) - {
+        v
+        for s in compiled.steps
+        if hasattr(s, "eqns")
+        for e in s.eqns
+        for v in e.outvars
+        if v not in s.outputs
+    }
+    np.testing.assert_allclose(compiled(x)[0], np.sum((x @ x.T) @ (x @ x.T)) * 2.0)

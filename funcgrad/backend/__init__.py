@@ -15,6 +15,7 @@ from funcgrad.backend._registry import (
     literal,
     reduction_lowerings,
     scalar_type,
+    transcendental,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "reduction_lowerings",
     "scalar_type",
     "stats",
+    "transcendental",
 ]

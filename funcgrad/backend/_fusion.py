@@ -66,9 +66,21 @@ def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
         return False
 
 
-def plan(jaxpr: Jaxpr, min_size: int) -> list[Step]:
+def plan(
+    jaxpr: Jaxpr,
+    min_size: int,
+    keep_vectorized: frozenset = frozenset(),
+    parallel_size: int | None = None,
+) -> list[Step]:
     """Split `jaxpr` into groups (of at least `min_size` equations) and
-    single equations, in an order that respects every dependency."""
+    single equations, in an order that respects every dependency.
+
+    Primitives in `keep_vectorized` are left to their implementations even
+    where they could be fused: numpy's SIMD `tanh` or `exp` beats a fused
+    loop of scalar calls when numba has no vector math library. From
+    `parallel_size` elements on they are fused after all, since a parallel
+    loop on all cores, in one pass over memory, wins again (W3).
+    """
     steps: list[Step] = []
     current: Group | None = None
     for eqn in jaxpr.eqns:
@@ -77,7 +89,10 @@ def plan(jaxpr: Jaxpr, min_size: int) -> list[Step]:
             current.eqns.append(eqn)
             current = _close(current, steps)
             continue
-        if _fusable(eqn) and shape != ():
+        vectorized = eqn.primitive in keep_vectorized and (
+            parallel_size is None or int(np.prod(shape, dtype=np.int64)) < parallel_size
+        )
+        if _fusable(eqn) and shape != () and not vectorized:
             if current is None or current.shape != shape:
                 current = _close(current, steps)
                 current = Group(shape)

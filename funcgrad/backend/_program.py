@@ -15,7 +15,7 @@ import numpy as np
 
 from funcgrad.backend._fusion import Group, is_reduction, plan
 from funcgrad.backend._kernels import call_kernel, call_whole, get_kernel, kernel_source
-from funcgrad.backend._registry import reduction_lowerings
+from funcgrad.backend._registry import reduction_lowerings, transcendental
 from funcgrad.backend._whole import whole_source
 from funcgrad.config import config
 from funcgrad.core import ClosedJaxpr, JaxprEqn, Literal, Var
@@ -29,8 +29,14 @@ class CompiledProgram:
     def __init__(self, program: ClosedJaxpr) -> None:
         self.program = program
         jaxpr = program.jaxpr
-        self.steps = plan(jaxpr, config.min_fusion_size)
+        self.steps = plan(
+            jaxpr,
+            config.min_fusion_size,
+            _vectorized_elsewhere(),
+            config.parallel_min_size,
+        )
         self.kernels: dict[int, Any] = {}  # loaded on first use
+        self.dead_after = _last_uses(jaxpr, self.steps)
         unlowered = sorted(
             {s.primitive.name for s in self.steps if type(s) is JaxprEqn}
         )
@@ -57,11 +63,13 @@ class CompiledProgram:
         jaxpr = self.program.jaxpr
         env: dict[Var, Any] = dict(zip(jaxpr.constvars, self.program.consts))
         env.update(zip(jaxpr.invars, args))
-        for step in self.steps:
+        for step, dead in zip(self.steps, self.dead_after):
             if type(step) is Group:
                 self._run_group(step, env)
             else:
                 _run_eqn(step, env)
+            for v in dead:  # free intermediates as soon as nothing reads them
+                del env[v]
         return [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
 
     def _run_whole(self, args: Sequence[Any]) -> list[Any] | None:
@@ -106,6 +114,37 @@ class CompiledProgram:
             (v, o.reshape(v.aval.shape) if v in reduced else o)
             for v, o in zip(group.outputs, outs)
         )
+
+
+def _last_uses(jaxpr: Any, steps: list[Any]) -> list[list[Var]]:
+    """For each step, the values no later step reads (and that are not
+    outputs): the executor drops them after the step, so peak memory follows
+    the live values, not all of them."""
+    keep = {v for v in jaxpr.outvars if type(v) is Var}
+    seen: set[Var] = set(keep)
+    dead: list[list[Var]] = []
+    for step in reversed(steps):
+        eqns = step.eqns if type(step) is Group else [step]
+        defined = [v for e in eqns for v in e.outvars]
+        reads = [x for e in eqns for x in e.invars if type(x) is Var]
+        produced = set(step.outputs) if type(step) is Group else set(defined)
+        # values this step reads for the last time, and values it makes
+        # that nobody reads
+        here = [v for v in dict.fromkeys(reads) if v not in seen and v not in defined]
+        here += [v for v in produced if v not in seen]
+        seen.update(reads)
+        dead.append(here)
+    dead.reverse()
+    return dead
+
+
+def _vectorized_elsewhere() -> frozenset:
+    """The primitives to leave to numpy in step-by-step plans."""
+    import numba
+
+    if config.fuse_transcendental or numba.config.USING_SVML:
+        return frozenset()
+    return frozenset(transcendental)
 
 
 def _whole_kernel(jaxpr: Any) -> Any:

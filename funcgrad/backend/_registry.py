@@ -69,3 +69,11 @@ reduction_lowerings: dict[Primitive, ReductionLowering] = {}
 # program then runs step by step instead).
 ArrayLowering = Callable[..., list[str] | None]
 array_lowerings: dict[Primitive, ArrayLowering] = {}
+
+
+# Elementwise primitives whose numpy implementation is vectorized (SIMD)
+# while numba, without Intel's SVML, calls a scalar libm function per
+# element: 15 ns a tanh against numpy's 0.3-1.3 ns (benchmarks/README.md,
+# W1 and W3). Large programs leave them to numpy; whole small programs,
+# where dispatch costs more than arithmetic, still compile them.
+transcendental: set[Primitive] = set()

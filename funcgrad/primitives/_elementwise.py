@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend import elementwise_lowerings, literal, scalar_type
+from funcgrad.backend import elementwise_lowerings, literal, scalar_type, transcendental
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._util import (
@@ -783,3 +783,6 @@ _LOWERINGS = {
     add_any_p: _infix("+"),
 }
 elementwise_lowerings.update(_LOWERINGS)
+transcendental.update(
+    {exp_p, log_p, log1p_p, expm1_p, sin_p, cos_p, tan_p, tanh_p, logistic_p, pow_p}
+)
