@@ -6,7 +6,7 @@
 | `disable_numba` | `FUNCGRAD_DISABLE_NUMBA` | off | `jit` runs the reference path (primitive implementations) instead of compiled kernels |
 | `cache_dir` | `FUNCGRAD_CACHE_DIR` | `$XDG_CACHE_HOME/funcgrad` or `~/.cache/funcgrad` | where compiled kernels are kept between processes |
 | `min_fusion_size` | `FUNCGRAD_MIN_FUSION_SIZE` | 2 | the fewest elementwise equations worth one fused kernel |
-| `whole_program_max_size` | `FUNCGRAD_WHOLE_PROGRAM_MAX_SIZE` | 65536 | programs whose values hold at most this many elements in all compile into one numba function (0 turns this off) |
+| `whole_program_max_size` | `FUNCGRAD_WHOLE_PROGRAM_MAX_SIZE` | 131072 | programs whose values hold at most this many elements in all compile into one numba function (0 turns this off) |
 | `fuse_transcendental` | `FUNCGRAD_FUSE_TRANSCENDENTAL` | off | fuse `exp`, `tanh`, `sin`... into kernels of large programs even without SVML (numpy's vectorized versions are faster then) |
 | `parallel_min_size` | `FUNCGRAD_PARALLEL_MIN_SIZE` | 262144 | the fewest elements for which a fused elementwise kernel runs its outer loop on all cores (numba's `prange`) |
 
@@ -47,7 +47,7 @@ class Config:
         self.min_fusion_size: int = int(os.environ.get("FUNCGRAD_MIN_FUSION_SIZE", "2"))
         self.fuse_transcendental: bool = _flag("FUNCGRAD_FUSE_TRANSCENDENTAL")
         self.whole_program_max_size: int = int(
-            os.environ.get("FUNCGRAD_WHOLE_PROGRAM_MAX_SIZE", "65536")
+            os.environ.get("FUNCGRAD_WHOLE_PROGRAM_MAX_SIZE", str(1 << 17))
         )
         # Below this size a parallel loop's thread start-up costs more than
         # it saves (benchmarks/README.md, W3).

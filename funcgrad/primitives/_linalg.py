@@ -180,25 +180,23 @@ batch_rules[dot_general_p] = dot_general_batch
 
 
 def dot_general_statements(out: str, x: str, y: str, *, eqn: Any) -> list[str] | None:
-    """A small matrix or vector product of floats inside a whole compiled
-    program (numba calls BLAS); batch axes and larger ranks are not."""
+    """A product of floats without batch axes inside a whole compiled
+    program: both operands are transposed and reshaped to matrices, as the
+    implementation does, and numba calls BLAS."""
     (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
-    xa, ya = eqn.invars[0].aval, eqn.invars[1].aval
-    if lb or rb or xa.ndim > 2 or ya.ndim > 2 or xa.dtype.kind != "f" or len(lc) != 1:
+    xa, ya, oa = eqn.invars[0].aval, eqn.invars[1].aval, eqn.outvars[0].aval
+    if lb or rb or xa.dtype.kind != "f" or xa.ndim == 0 or ya.ndim == 0:
         return None
-    if lc == (xa.ndim - 1,):
-        a = x
-    elif xa.ndim == 2 and lc == (0,):
-        a = f"{x}.T"
-    else:
-        return None
-    if rc == (0,):
-        b = y
-    elif ya.ndim == 2 and rc == (1,):
-        b = f"{y}.T"
-    else:
-        return None
-    return [f"{out} = np.dot(np.ascontiguousarray({a}), np.ascontiguousarray({b}))"]
+    lf, rf = _free(xa.ndim, lc, lb), _free(ya.ndim, rc, rb)
+    size = int(np.prod([xa.shape[d] for d in lc], dtype=np.int64))
+    rows = int(np.prod([xa.shape[d] for d in lf], dtype=np.int64))
+    cols = int(np.prod([ya.shape[d] for d in rf], dtype=np.int64))
+    a = f"np.ascontiguousarray(np.transpose({x}, {tuple(lf) + tuple(lc)})).reshape(({rows}, {size}))"
+    b = f"np.ascontiguousarray(np.transpose({y}, {tuple(rc) + tuple(rf)})).reshape(({size}, {cols}))"
+    product = f"np.dot({a}, {b})"
+    if oa.shape == ():
+        return [f"{out} = {product}[0, 0]"]
+    return [f"{out} = np.ascontiguousarray({product}).reshape({oa.shape})"]
 
 
 array_lowerings[dot_general_p] = dot_general_statements
