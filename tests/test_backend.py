@@ -447,3 +447,20 @@ def test_intermediates_are_freed_after_their_last_use():
         if v not in s.outputs
     }
     np.testing.assert_allclose(compiled(x)[0], np.sum((x @ x.T) @ (x @ x.T)) * 2.0)
+
+
+def test_float16_values_stay_with_numpy():
+    fg.config.update("min_fusion_size", 2)
+    x = np.ones(3)
+    got = fg.jit(lambda x: -fnp.exp(x.astype(bool)) * 2.0)(x)
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(got, -np.exp(x.astype(bool)) * np.float16(2.0))
+    assert fg.jit(lambda x: fnp.abs(x.astype(np.float16)) + 1.0)(x).dtype == np.float16
+
+
+def test_clip_keeps_negative_zero_and_nan_like_numpy():
+    x = np.array([-0.0, np.nan, 5.0, -1.0, 1.0])
+    with np.errstate(invalid="ignore"):
+        got = fg.jit(lambda x: fnp.clip(x, 0, 3))(x)
+    np.testing.assert_array_equal(got, np.clip(x, 0, 3))
+    assert np.signbit(got[0])

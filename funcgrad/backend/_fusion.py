@@ -36,6 +36,8 @@ Step = JaxprEqn | Group
 def _fusable(eqn: JaxprEqn) -> bool:
     if eqn.primitive not in elementwise_lowerings or len(eqn.outvars) != 1:
         return False
+    if any(unsupported_dtype(x.aval.dtype) for x in [*eqn.invars, *eqn.outvars]):
+        return False
     condition = fusion_conditions.get(eqn.primitive)
     if condition is not None and not condition(*eqn.invars, **eqn.params):
         return False
@@ -46,6 +48,12 @@ def _fusable(eqn: JaxprEqn) -> bool:
     )
 
 
+def unsupported_dtype(dtype: np.dtype) -> bool:
+    """numba computes in neither float16 nor complex here: such values stay
+    with numpy."""
+    return dtype == np.float16 or dtype.kind == "c"
+
+
 def is_reduction(eqn: JaxprEqn) -> bool:
     return eqn.primitive in reduction_lowerings
 
@@ -54,6 +62,8 @@ def _ends_chain(eqn: JaxprEqn, group: Group) -> bool:
     """A reduction over a value of the group's loop shape that the group
     computed itself."""
     if not is_reduction(eqn) or type(eqn.invars[0]) is not Var:
+        return False
+    if unsupported_dtype(eqn.outvars[0].aval.dtype):
         return False
     x = eqn.invars[0]
     return x.aval.shape == group.shape and any(x in e.outvars for e in group.eqns)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend._fusion import Group, is_reduction
+from funcgrad.backend._fusion import Group, is_reduction, unsupported_dtype
 from funcgrad.backend._kernels import emit_loops
 from funcgrad.backend._registry import array_lowerings, literal, reduction_lowerings
 from funcgrad.core import Jaxpr, JaxprEqn, Literal, Var
@@ -22,6 +22,11 @@ from funcgrad.core import Jaxpr, JaxprEqn, Literal, Var
 def whole_source(jaxpr: Jaxpr, steps: list[Any]) -> str | None:
     """The source of `kernel(*consts, *args)` computing the whole program,
     or None if a step cannot be compiled into it."""
+    every = [*jaxpr.constvars, *jaxpr.invars] + [
+        v for e in jaxpr.eqns for v in e.outvars
+    ]
+    if any(unsupported_dtype(v.aval.dtype) for v in every):
+        return None
     names: dict[Var, str] = {}
     params = []
     for i, v in enumerate(jaxpr.constvars):

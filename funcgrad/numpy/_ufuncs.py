@@ -226,15 +226,18 @@ def where(condition: Any, x: Any = None, y: Any = None, /) -> Any:
 
 
 def clip(a: Any, a_min: Any = None, a_max: Any = None) -> Any:
-    """`numpy.clip`. At a bound the derivative is 1/2, the tie convention of
-    `maximum` and `minimum`."""
+    """`numpy.clip`: `a` where it lies within the bounds (bounds included,
+    so the derivative there is 1, and -0.0 and NaN pass through as in
+    numpy), else the bound."""
     if is_eager(a, a_min, a_max):
         return to_ndarray(np.clip(a, a_min, a_max))
     out = as_operand(a)
     if a_min is not None:
-        out = maximum(out, a_min)
+        out, low = promote(out, a_min)
+        out = ew.select(ew.lt(out, low), low, out)
     if a_max is not None:
-        out = minimum(out, a_max)
+        out, high = promote(out, a_max)
+        out = ew.select(ew.gt(out, high), high, out)
     return out
 
 
