@@ -37,6 +37,7 @@ from funcgrad.transforms import (
     instantiate,
     linearize_flat,
     stage_flat,
+    strip_level,
 )
 
 # --- argument handling --------------------------------------------------------
@@ -216,7 +217,7 @@ def jvp(
         outs = [trace.full_raise(o) for o in outs]
         primals_out = [_to_user(o.primal) for o in outs]
         tangents_out = [_to_user(o.tangent) for o in outs]
-        aux = _strip_level(aux, main)
+        aux = _strip_user(strip_level(aux, main))
     result = (
         tree_unflatten(out_tree.value, primals_out),
         tree_unflatten(out_tree.value, tangents_out),
@@ -255,16 +256,6 @@ def _tangent_for(primal: Any, tangent: Any, index: int, api: str = "jvp") -> Any
             )
         tangent = np.asarray(tangent, dtype=p_aval.dtype)
     return tangent
-
-
-def _strip_level(aux: Any, main: Any) -> Any:
-    def strip(x: Any) -> Any:
-        while isinstance(x, JVPTracer) and x._trace.main is main:
-            x = x.primal
-        return _to_user(x) if isinstance(x, np.ndarray | np.generic) else x
-
-    leaves, tree = tree_flatten(aux)
-    return tree_unflatten(tree, [strip(x) for x in leaves])
 
 
 def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:

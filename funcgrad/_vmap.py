@@ -6,11 +6,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from funcgrad._api import _as_value, _Cell, _to_user
 from funcgrad.core import (
-    Tracer,
     get_aval,
     transform_origin,
     tree_flatten,
@@ -165,14 +162,6 @@ def vmap(
             _move_out(o, d, a, size, i)
             for i, (o, d, a) in enumerate(zip(outs, out_dims, out_ax))
         ]
-        return tree_unflatten(out_tree.value, [_user(o) for o in moved])
+        return tree_unflatten(out_tree.value, [_to_user(o) for o in moved])
 
     return vmapped
-
-
-def _user(x: Any) -> Any:
-    return (
-        x
-        if isinstance(x, Tracer)
-        else _to_user(np.asarray(x) if not isinstance(x, np.ndarray) else x)
-    )

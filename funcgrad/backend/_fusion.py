@@ -92,25 +92,24 @@ def plan(
     loop on all cores, in one pass over memory, wins again (W3).
     """
     steps: list[Step] = []
-    current: Group | None = None
+    current: Group | None = None  # the open group, already in `steps`
     for eqn in jaxpr.eqns:
         shape = eqn.outvars[0].aval.shape if eqn.outvars else ()
         if current is not None and _ends_chain(eqn, current):
             current.eqns.append(eqn)
-            current = _close(current, steps)
+            current = None
             continue
         vectorized = eqn.primitive in keep_vectorized and (
             parallel_size is None or int(np.prod(shape, dtype=np.int64)) < parallel_size
         )
         if _fusable(eqn) and shape != () and not vectorized:
             if current is None or current.shape != shape:
-                current = _close(current, steps)
                 current = Group(shape)
+                steps.append(current)
             current.eqns.append(eqn)
             continue
-        current = _close(current, steps)
+        current = None
         steps.append(eqn)
-    _close(current, steps)
     steps = [
         s
         for g in steps
@@ -118,12 +117,6 @@ def plan(
     ]
     _wire(steps, jaxpr)
     return steps
-
-
-def _close(group: Group | None, steps: list[Step]) -> None:
-    if group is not None and group.eqns:
-        steps.append(group)
-    return None
 
 
 def _split_small(group: Group, min_size: int) -> list[Step]:

@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +251,3 @@ def _typing_error(group: Group, err: Exception) -> FuncgradError:
         f"funcgrad bug; set `funcgrad.config.update('disable_numba', True)` "
         f"(or FUNCGRAD_DISABLE_NUMBA=1) to run the reference path meanwhile."
     )
-
-
-KernelRunner = Callable[[list[Any]], None]

@@ -42,6 +42,7 @@ class CompiledProgram:
         )
         groups = [s for s in self.steps if type(s) is Group]
         self.whole = _whole_kernel(jaxpr)
+        self._whole_consts: list[Any] | None = None
         logger.debug(
             "planned %d equations into %d fused kernels and %d single steps (%s)",
             len(jaxpr.eqns),
@@ -74,12 +75,10 @@ class CompiledProgram:
 
     def _run_whole(self, args: Sequence[Any]) -> list[Any] | None:
         jaxpr = self.program.jaxpr
-        values = [*self.program.consts, *args]
-        params = [*jaxpr.constvars, *jaxpr.invars]
-        prepared = [
-            np.asarray(x, dtype=v.aval.dtype)[()] if v.aval.shape == () else x
-            for x, v in zip(values, params)
-        ]
+        # 0-d values are numba scalars there; the constants are prepared once.
+        if self._whole_consts is None:
+            self._whole_consts = _as_scalars(self.program.consts, jaxpr.constvars)
+        prepared = self._whole_consts + _as_scalars(args, jaxpr.invars)
         try:
             outs = call_whole(self.whole, prepared, len(jaxpr.eqns))
         except Exception as err:  # a program numba cannot type: run the plan
@@ -114,6 +113,13 @@ class CompiledProgram:
             (v, o.reshape(v.aval.shape) if v in reduced else o)
             for v, o in zip(group.outputs, outs)
         )
+
+
+def _as_scalars(values: Sequence[Any], params: Sequence[Var]) -> list[Any]:
+    return [
+        np.asarray(x, dtype=v.aval.dtype)[()] if v.aval.shape == () else x
+        for x, v in zip(values, params)
+    ]
 
 
 def _last_uses(jaxpr: Any, steps: list[Any]) -> list[list[Var]]:

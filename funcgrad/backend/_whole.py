@@ -16,7 +16,7 @@ import numpy as np
 from funcgrad.backend._fusion import Group, is_reduction, unsupported_dtype
 from funcgrad.backend._kernels import emit_loops
 from funcgrad.backend._registry import array_lowerings, literal, reduction_lowerings
-from funcgrad.core import Jaxpr, JaxprEqn, Literal, Var
+from funcgrad.core import Jaxpr, Literal, Var
 
 
 def whole_source(jaxpr: Jaxpr, steps: list[Any]) -> str | None:
@@ -103,7 +103,3 @@ def _group_lines(
     bounds = [str(n) for n in shape]
     lines += emit_loops(group, inputs, outs, bounds, "    ", prefix=prefix)
     return lines + finish
-
-
-def eqn_avals(eqn: JaxprEqn) -> tuple[list[Any], Any]:
-    return [x.aval for x in eqn.invars], eqn.outvars[0].aval

@@ -119,10 +119,6 @@ def shape_of(x: Any) -> tuple[int, ...]:
     return get_aval(x).shape if isinstance(x, Tracer) else np.shape(x)
 
 
-def ndim_of(x: Any) -> int:
-    return len(shape_of(x))
-
-
 def normalize_axis_arg(axis: Any, ndim: int, name: str) -> tuple[int, ...]:
     """numpy's `axis=None | int | tuple` as a sorted tuple of axes."""
     from funcgrad.primitives._util import normalize_axes

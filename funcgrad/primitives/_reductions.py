@@ -36,10 +36,6 @@ def _reduced_aval(name: str, x: ShapedArray, axes: tuple) -> ShapedArray:
     return x.update(shape=tuple(s for i, s in enumerate(x.shape) if i not in axes))
 
 
-def _keep_dims_shape(shape: tuple, axes: tuple) -> tuple:
-    return tuple(1 if i in axes else s for i, s in enumerate(shape))
-
-
 def _broadcast_back(y: Any, x_shape: tuple, axes: tuple) -> Any:
     """Broadcast a reduced result back over the axes it lost."""
     kept = tuple(i for i in range(len(x_shape)) if i not in axes)

@@ -25,7 +25,7 @@ from funcgrad.transforms._reverse import (
     Linearized,
     Residual,
     linearize_flat,
-    residuals_of,
+    strip_level,
     vjp_flat,
 )
 from funcgrad.transforms._staging import StagingTrace, StagingTracer, stage_flat
@@ -61,7 +61,7 @@ __all__ = [
     "jvp_flat",
     "jvp_rules",
     "linearize_flat",
-    "residuals_of",
+    "strip_level",
     "stage_flat",
     "transpose_rules",
     "vjp_flat",

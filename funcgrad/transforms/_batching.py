@@ -60,9 +60,6 @@ class BatchTracer(Tracer):
             return full_lower(self.val)
         return self
 
-    def concrete_value(self, why: str) -> Any:
-        return Tracer.concrete_value(self, why)
-
 
 class BatchTrace(Trace):
     __slots__ = ()

@@ -107,7 +107,7 @@ def linearize_flat(
                 tangent_trace.full_raise(t) for t in tangents_out if type(t) is not Zero
             ]
             jaxpr, consts = builder.build(tangents_in, live)
-            aux = _strip(aux, jvp_main)
+            aux = strip_level(aux, jvp_main)
     linear = Linearized(
         ClosedJaxpr(jaxpr, consts),
         in_avals,
@@ -118,7 +118,7 @@ def linearize_flat(
     return primals_out, linear, aux
 
 
-def _strip(aux: Any, main: Any) -> Any:
+def strip_level(aux: Any, main: Any) -> Any:
     """Replace this level's tracers inside `aux` by their primal values."""
 
     def strip(x: Any) -> Any:
@@ -153,19 +153,3 @@ class Residual:
     def __str__(self) -> str:
         dims = ",".join(map(str, self.shape))
         return f"{self.name}: {self.dtype}[{dims}] {self.nbytes} bytes ({self.source})"
-
-
-def residuals_of(linear: Linearized, describe: Callable[[Any], str]) -> list[Residual]:
-    out = []
-    for i, value in enumerate(linear.program.consts):
-        aval = get_aval(value)
-        out.append(
-            Residual(
-                f"r{i}",
-                aval.shape,
-                aval.dtype.name,
-                aval.nbytes,
-                describe(value),
-            )
-        )
-    return out
