@@ -96,10 +96,15 @@ def _normalize_argnums(
 
 
 def _flatten_args(
-    args: Sequence[Any], api: str, differentiate: bool
+    args: Sequence[Any],
+    api: str,
+    differentiate: bool,
+    positions: Sequence[int] | None = None,
 ) -> tuple[list[Any], PyTreeDef]:
+    """The checked leaves of `args` and their structure; errors name each
+    leaf by its argument's position (`positions`, default 0, 1, ...)."""
     leaves_out = []
-    for i, arg in enumerate(args):
+    for i, arg in zip(positions if positions is not None else range(len(args)), args):
         leaves, _ = tree_flatten(arg)
         for j, leaf in enumerate(leaves):
             where = f"argument {i}" + (f" (leaf {j})" if len(leaves) > 1 else "")
@@ -404,15 +409,8 @@ def value_and_grad(
 def _flatten_diff(
     diff_args: tuple[Any, ...], nums: tuple[int, ...], api: str = "grad"
 ) -> tuple[list[Any], PyTreeDef]:
-    leaves_out = []
-    for i, arg in zip(nums, diff_args):
-        leaves, _ = tree_flatten(arg)
-        for j, leaf in enumerate(leaves):
-            where = f"argument {i}" + (f" (leaf {j})" if len(leaves) > 1 else "")
-            leaf = _as_value(leaf, where)
-            _check_differentiable(leaf, where, api)
-            leaves_out.append(leaf)
-    return leaves_out, tree_flatten(diff_args)[1]
+    """The differentiated arguments `args[nums]`, flattened and checked."""
+    return _flatten_args(diff_args, api, differentiate=True, positions=nums)
 
 
 def _checking_scalar_output(

@@ -56,7 +56,7 @@ class CacheInfo:
 class _Signature:
     tree: PyTreeDef
     shapes: tuple[tuple[int, ...], ...]
-    dtypes: tuple[str, ...]
+    dtypes: tuple[np.dtype, ...]
     weak: tuple[bool, ...]
     statics: tuple[Hashable, ...]
 
