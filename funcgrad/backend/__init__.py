@@ -9,8 +9,10 @@ Primitives register their scalar lowerings in `elementwise_lowerings`;
 from funcgrad.backend._kernels import stats
 from funcgrad.backend._program import CompiledProgram, compile_program
 from funcgrad.backend._registry import (
+    TRIG_EXACT_BELOW,
     array_lowerings,
     elementwise_lowerings,
+    exact_fallbacks,
     fusion_conditions,
     literal,
     reduction_lowerings,
@@ -23,6 +25,8 @@ __all__ = [
     "CompiledProgram",
     "compile_program",
     "elementwise_lowerings",
+    "exact_fallbacks",
+    "TRIG_EXACT_BELOW",
     "fusion_conditions",
     "literal",
     "reduction_lowerings",

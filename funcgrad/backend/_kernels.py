@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from funcgrad.backend._fusion import Group, is_reduction
-from funcgrad.backend._registry import literal, lower_elementwise, reduction_lowerings
+from funcgrad.backend._registry import (
+    exact_fallbacks,
+    literal,
+    lower_elementwise,
+    reduction_lowerings,
+)
 from funcgrad.config import config
 from funcgrad.core import Literal, Var
 from funcgrad.errors import FuncgradError
@@ -56,8 +61,8 @@ stats = CompileStats()
 def kernel_source(group: Group, parallel: bool = False) -> str:
     """The Python source of the kernel that computes `group` in one pass.
 
-    The kernel takes the loop bounds, the group's inputs (arrays broadcast
-    to the loop shape, or scalars) and its outputs, allocated by the caller:
+    The kernel takes the loop bounds, the group's inputs (arrays reshaped
+    by `aligned_shape`, or scalars) and its outputs, allocated by the caller:
     elementwise outputs of the loop shape, and reduction outputs with the
     reduced axes kept as length 1 and filled with the reduction's identity.
     With `parallel`, the outermost loop is a `numba.prange`.
@@ -75,6 +80,23 @@ def kernel_source(group: Group, parallel: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def aligned_shape(shape: tuple[int, ...], loop: tuple[int, ...]) -> tuple[int, ...]:
+    """An input's shape with leading 1s up to the loop's rank: kernels take
+    inputs reshaped so (a view), not broadcast, so that every array they
+    read is contiguous and the loop vectorizes."""
+    return (1,) * (len(loop) - len(shape)) + tuple(shape)
+
+
+def input_index(shape: tuple[int, ...], loop: tuple[int, ...]) -> str:
+    """How the loop reads an input of `shape` (reshaped by `aligned_shape`):
+    index 0 along the axes it is broadcast on."""
+    aligned = aligned_shape(shape, loop)
+    return ", ".join(
+        "0" if n == 1 and m != 1 else f"i{k}"
+        for k, (n, m) in enumerate(zip(aligned, loop))
+    )
+
+
 def emit_loops(
     group: Group,
     names: dict[Var, str],
@@ -84,10 +106,46 @@ def emit_loops(
     parallel: bool = False,
     prefix: str = "",
 ) -> list[str]:
-    """The loop nest of a group: reads `names` (arrays of the loop shape or
-    scalars), writes `outs` (one per group output, allocated as
+    """The loop nest of a group: reads `names` (arrays reshaped by
+    `aligned_shape`, or scalars), writes `outs` (one per group output, allocated as
     `kernel_source` describes). Its own temporaries start with `prefix`, so
-    several loop nests can share one function."""
+    several loop nests can share one function.
+
+    If the group has a primitive with an exact fallback (sin, cos), the
+    loop also counts the elements its fast lowering may get wrong, and when
+    there are any, the whole nest runs again with the exact lowerings
+    (reductions restarted from their identity)."""
+    counter = f"{prefix}inexact"
+    lines, guarded = _loop_nest(
+        group, names, outs, bounds, indent, parallel, prefix, counter
+    )
+    if not guarded:
+        return lines
+    again = [f"{indent}if {counter} > 0:"]
+    slots = {v: j for j, v in enumerate(group.outputs)}
+    for eqn in group.eqns:
+        if is_reduction(eqn):
+            out = eqn.outvars[0]
+            init, _ = reduction_lowerings[eqn.primitive]
+            identity = literal(init(out.aval.dtype), out.aval.dtype)
+            again.append(f"{indent}    {outs[slots[out]]}.fill({identity})")
+    exact, _ = _loop_nest(group, names, outs, bounds, indent + "    ", parallel, prefix)
+    return [f"{indent}{counter} = 0", *lines, *again, *exact]
+
+
+def _loop_nest(
+    group: Group,
+    names: dict[Var, str],
+    outs: list[str],
+    bounds: list[str],
+    indent: str,
+    parallel: bool,
+    prefix: str,
+    counter: str | None = None,
+) -> tuple[list[str], bool]:
+    """One loop nest computing the group. With a `counter`, fast lowerings
+    are used and the elements they may get wrong are added to it; without,
+    the exact ones. Returns the lines and whether any guard was counted."""
     names = dict(names)
     rank = len(group.shape)
     index = ", ".join(f"i{k}" for k in range(rank))
@@ -98,10 +156,12 @@ def emit_loops(
         indent += "    "
     for i, v in enumerate(group.inputs):
         if v.aval.shape != ():
-            lines.append(f"{indent}{prefix}x{i} = {names[v]}[{index}]")
+            at = input_index(v.aval.shape, group.shape)
+            lines.append(f"{indent}{prefix}x{i} = {names[v]}[{at}]")
             names[v] = f"{prefix}x{i}"
     slots = {v: j for j, v in enumerate(group.outputs)}
     elementwise_outs = []
+    guards = []
     for n, eqn in enumerate(group.eqns):
         out = eqn.outvars[0]
         if is_reduction(eqn):
@@ -115,12 +175,17 @@ def emit_loops(
             literal(x.val, x.aval.dtype) if type(x) is Literal else names[x]
             for x in eqn.invars
         ]
+        fallback = exact_fallbacks.get(eqn.primitive)
+        if fallback is not None and counter is not None:
+            guard, _ = fallback
+            guards.append(guard(*operands))
         expr = lower_elementwise(
             eqn.primitive,
             operands,
             [x.aval.dtype for x in eqn.invars],
             out.aval.dtype,
             eqn.params,
+            exact=counter is None,
         )
         assert expr is not None, f"{eqn.primitive.name} was fused without a lowering"
         names[out] = f"{prefix}t{n}"
@@ -129,7 +194,11 @@ def emit_loops(
     for v in elementwise_outs:
         if v in slots:
             lines.append(f"{indent}{outs[slots[v]]}[{index}] = {names[v]}")
-    return lines
+    if guards:
+        # one statement: numba's parallel loops allow one update of a
+        # reduction variable per iteration
+        lines.append(f"{indent}{counter} += 1 if ({' or '.join(guards)}) else 0")
+    return lines, bool(guards)
 
 
 _MODULE_HEADER = '''"""A fused funcgrad kernel (generated; safe to delete)."""
@@ -137,9 +206,13 @@ import math
 
 import numba
 import numpy as np
+from funcgrad.backend._vecmath import (
+    vm_cos, vm_exp, vm_exp32, vm_expm1, vm_expm1_32, vm_logistic, vm_logistic32,
+    vm_sin, vm_tanh, vm_tanh32,
+)
+# funcgrad.backend._vecmath {vecmath}
 
-
-@numba.njit(cache=True, nogil=True, error_model="numpy"{options})
+@numba.njit(cache=True, nogil=True, error_model="numpy", fastmath={{"contract"}}{options})
 '''
 
 
@@ -152,9 +225,23 @@ def get_kernel(source: str, parallel: bool = False) -> Any:
     return kernel
 
 
+def _vecmath_digest() -> str:
+    """A digest of the vector math the kernels inline: part of each
+    kernel's source, so that numba's disk cache never serves a kernel
+    compiled against an older version."""
+    global _vecmath_text_digest
+    if _vecmath_text_digest is None:
+        path = Path(__file__).with_name("_vecmath.py")
+        _vecmath_text_digest = hashlib.sha1(path.read_bytes()).hexdigest()[:16]
+    return _vecmath_text_digest
+
+
+_vecmath_text_digest: str | None = None
+
+
 def _load(source: str, parallel: bool) -> Any:
     options = ", parallel=True" if parallel else ""
-    text = _MODULE_HEADER.format(options=options) + source
+    text = _MODULE_HEADER.format(options=options, vecmath=_vecmath_digest()) + source
     digest = hashlib.sha1(text.encode()).hexdigest()[:20]
     folder = Path(config.cache_dir) / _CACHE_VERSION
     path = folder / f"k_{digest}.py"

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 
 from funcgrad.backend._fusion import Group, is_reduction, plan
-from funcgrad.backend._kernels import call_kernel, call_whole, get_kernel, kernel_source
+from funcgrad.backend._kernels import (
+    aligned_shape,
+    call_kernel,
+    call_whole,
+    get_kernel,
+    kernel_source,
+)
 from funcgrad.backend._registry import reduction_lowerings, transcendental
 from funcgrad.backend._whole import whole_source
 from funcgrad.config import config
@@ -95,9 +101,9 @@ class CompiledProgram:
                 args.append(np.asarray(x, dtype=v.aval.dtype)[()])
             else:
                 x = np.asarray(x)
-                args.append(
-                    x if x.shape == group.shape else np.broadcast_to(x, group.shape)
-                )
+                if x.ndim != len(group.shape):
+                    x = x.reshape(aligned_shape(x.shape, group.shape))
+                args.append(x)
         reduced = {e.outvars[0]: e for e in group.eqns if is_reduction(e)}
         outs = [
             _reduction_output(group, reduced[v])

@@ -49,12 +49,26 @@ def lower_elementwise(
     in_dtypes: Sequence[np.dtype],
     out_dtype: np.dtype,
     params: dict[str, Any],
+    exact: bool = False,
 ) -> str | None:
-    """The scalar expression of one equation, or None if it has no lowering."""
+    """The scalar expression of one equation, or None if it has no lowering.
+    With `exact`, the exact fallback where the primitive has one."""
     rule = elementwise_lowerings.get(primitive)
     if rule is None:
         return None
+    if exact and primitive in exact_fallbacks:
+        rule = exact_fallbacks[primitive][1]
     return rule(*operands, in_dtypes=in_dtypes, out_dtype=out_dtype, **params)
+
+
+# Lowerings that are exact only on part of the input domain: the guard
+# turns an operand's source text into a condition that holds where the
+# elementwise lowering may be inaccurate, and the exact lowering is the one
+# used instead. A kernel whose loop meets such an element computes its loop
+# again with the exact lowerings (sin and cos of arguments above 1e5).
+TRIG_EXACT_BELOW = 1.0e5  # backend/_vecmath.py's sin and cos are exact below
+ExactFallback = tuple[Callable[[str], str], ElementwiseLowering]
+exact_fallbacks: dict[Primitive, ExactFallback] = {}
 
 
 # A reduction that may end a fused chain: its accumulator's initial value
@@ -72,8 +86,8 @@ array_lowerings: dict[Primitive, ArrayLowering] = {}
 
 
 # Elementwise primitives whose numpy implementation is vectorized (SIMD)
-# while numba, without Intel's SVML, calls a scalar libm function per
-# element: 15 ns a tanh against numpy's 0.3-1.3 ns (benchmarks/README.md,
-# W1 and W3). Large programs leave them to numpy; whole small programs,
-# where dispatch costs more than arithmetic, still compile them.
+# while their lowering, without Intel's SVML, calls a scalar libm function
+# per element (log, tan, pow; exp, tanh, sin and cos have vectorizable
+# lowerings in `_vecmath`). Large programs leave them to numpy; whole small
+# programs, where dispatch costs more than arithmetic, still compile them.
 transcendental: set[Primitive] = set()

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad.backend._fusion import Group, is_reduction, unsupported_dtype
-from funcgrad.backend._kernels import emit_loops
+from funcgrad.backend._kernels import aligned_shape, emit_loops
 from funcgrad.backend._registry import array_lowerings, literal, reduction_lowerings
 from funcgrad.core import Jaxpr, Literal, Var
 
@@ -71,11 +71,14 @@ def _group_lines(
     lines = []
     inputs = {}
     for i, v in enumerate(group.inputs):
-        if v.aval.shape == () or v.aval.shape == shape:
+        if v.aval.shape == () or len(v.aval.shape) == len(shape):
             inputs[v] = names[v]
         else:
             inputs[v] = f"{prefix}in{i}"
-            lines.append(f"    {inputs[v]} = np.broadcast_to({names[v]}, {shape})")
+            aligned = aligned_shape(v.aval.shape, shape)
+            lines.append(
+                f"    {inputs[v]} = np.ascontiguousarray({names[v]}).reshape({aligned})"
+            )
     reductions = {e.outvars[0]: e for e in group.eqns if is_reduction(e)}
     outs = []
     finish = []

@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend import elementwise_lowerings, literal, scalar_type, transcendental
+from funcgrad.backend import (
+    TRIG_EXACT_BELOW,
+    elementwise_lowerings,
+    exact_fallbacks,
+    literal,
+    scalar_type,
+    transcendental,
+)
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._util import (
@@ -702,12 +709,21 @@ def _integer_pow_lowering(a: str, *, y: int, out_dtype: Any, **_: Any) -> str:
     return _cast(f"np.power({a}, {literal(y, out_dtype)})", out_dtype)
 
 
-def _logistic_lowering(a: str, *, out_dtype: Any, **_: Any) -> str:
-    one = literal(1, out_dtype)
-    e = f"np.exp(-np.abs({a}))"
-    return _cast(
-        f"({one} / ({one} + {e}) if {a} >= 0 else {e} / ({one} + {e}))", out_dtype
-    )
+def _vecmath(function: str, float32: str | None = None) -> Any:
+    # The vectorizable versions in backend/_vecmath.py: `function` computes
+    # in float64, `float32` (where there is one) in float32.
+    def lowering(a: str, *, out_dtype: Any, **_: Any) -> str:
+        if float32 is not None and np.dtype(out_dtype) == np.float32:
+            return f"{float32}({a})"
+        return _cast(f"{function}(np.float64({a}))", out_dtype)
+
+    return lowering
+
+
+def _trig_guard(a: str) -> str:
+    # where the vectorizable sin and cos may be inaccurate (their argument
+    # reduction); inf and NaN come out NaN either way
+    return f"(abs({a}) > {TRIG_EXACT_BELOW!r})"
 
 
 def _sign_lowering(a: str, *, out_dtype: Any, **_: Any) -> str:
@@ -755,16 +771,16 @@ _LOWERINGS = {
     min_p: _min_lowering,
     pow_p: _call("np.power"),
     integer_pow_p: _integer_pow_lowering,
-    exp_p: _call("np.exp"),
+    exp_p: _vecmath("vm_exp", "vm_exp32"),
     log_p: _call("np.log"),
     log1p_p: _call("np.log1p"),
-    expm1_p: _call("np.expm1"),
-    sin_p: _call("np.sin"),
-    cos_p: _call("np.cos"),
+    expm1_p: _vecmath("vm_expm1", "vm_expm1_32"),
+    sin_p: _vecmath("vm_sin"),
+    cos_p: _vecmath("vm_cos"),
     tan_p: _call("np.tan"),
-    tanh_p: _call("np.tanh"),
+    tanh_p: _vecmath("vm_tanh", "vm_tanh32"),
     sqrt_p: _call("np.sqrt"),
-    logistic_p: _logistic_lowering,
+    logistic_p: _vecmath("vm_logistic", "vm_logistic32"),
     abs_p: _call("np.abs"),
     sign_p: _sign_lowering,
     eq_p: _infix("=="),
@@ -783,6 +799,7 @@ _LOWERINGS = {
     add_any_p: _infix("+"),
 }
 elementwise_lowerings.update(_LOWERINGS)
-transcendental.update(
-    {exp_p, log_p, log1p_p, expm1_p, sin_p, cos_p, tan_p, tanh_p, logistic_p, pow_p}
+exact_fallbacks.update(
+    {sin_p: (_trig_guard, _call("np.sin")), cos_p: (_trig_guard, _call("np.cos"))}
 )
+transcendental.update({log_p, log1p_p, tan_p, pow_p})

@@ -42,8 +42,12 @@ def _free(ndim: int, contract: tuple, batch: tuple) -> list[int]:
 def dot_general_impl(x: Any, y: Any, *, dimension_numbers: DimensionNumbers) -> Any:
     (lc, rc), (lb, rb) = dimension_numbers
     x, y = np.asarray(x), np.asarray(y)
-    if not lb and x.ndim <= 2 and y.ndim <= 2 and lc == (x.ndim - 1,) and rc == (0,):
-        return np.asarray(np.matmul(x, y))
+    if not lb and x.ndim <= 2 and y.ndim <= 2 and len(lc) == 1:
+        # a matrix product of (transposed) views: BLAS reads the transposed
+        # layout directly, faster than the batched path below
+        xm = x if lc == (x.ndim - 1,) else x.T
+        ym = y if rc == (0,) else y.T
+        return np.asarray(np.matmul(xm, ym))
     lf, rf = _free(x.ndim, lc, lb), _free(y.ndim, rc, rb)
     batch = [x.shape[d] for d in lb]
     lf_shape, rf_shape = [x.shape[d] for d in lf], [y.shape[d] for d in rf]
