@@ -7,7 +7,7 @@
 | `cache_dir` | `FUNCGRAD_CACHE_DIR` | `$XDG_CACHE_HOME/funcgrad` or `~/.cache/funcgrad` | where compiled kernels are kept between processes |
 | `min_fusion_size` | `FUNCGRAD_MIN_FUSION_SIZE` | 2 | the fewest elementwise equations worth one fused kernel |
 | `whole_program_max_size` | `FUNCGRAD_WHOLE_PROGRAM_MAX_SIZE` | 131072 | programs whose values hold at most this many elements in all compile into one numba function (0 turns this off) |
-| `fuse_transcendental` | `FUNCGRAD_FUSE_TRANSCENDENTAL` | off | fuse `exp`, `tanh`, `sin`... into kernels of large programs even without SVML (numpy's vectorized versions are faster then) |
+| `fuse_transcendental` | `FUNCGRAD_FUSE_TRANSCENDENTAL` | off | fuse `log`, `log1p`, `tan` and `pow` (scalar C library calls in numba without SVML) into kernels of large programs; numpy's vectorized versions are faster there. `exp`, `tanh`, `sin`... are always fused: their lowerings vectorize |
 | `parallel_min_size` | `FUNCGRAD_PARALLEL_MIN_SIZE` | 262144 | the fewest elements for which a fused elementwise kernel runs its outer loop on all cores (numba's `prange`) |
 
 >>> import funcgrad
