@@ -765,6 +765,55 @@ def test_derivatives_match_finite_differences(c: Case, dtype: Any) -> None:
     check_derivatives(c.fn, c.args(dtype), zlib.crc32(c.label.encode()))
 
 
+@pytest.mark.parametrize(("c", "dtype"), _params("grad"))
+def test_second_derivatives_match_finite_differences(c: Case, dtype: Any) -> None:
+    """Forward over reverse: the Hessian-vector product of `sum(fn(x) * w)`
+    against central differences of its gradient (checked against numpy's
+    differences by the test above), in float64."""
+    args = c.args(dtype)
+    rng = np.random.default_rng(zlib.crc32(c.label.encode()) + 1)
+    w = rng.standard_normal(np.shape(c.fn(np, *args)))
+    argnums = tuple(range(len(args)))
+    gradient = fg.grad(lambda *a: fnp.sum(c.fn(fnp, *a) * w), argnums=argnums)
+    v = tuple(rng.standard_normal(a.shape) for a in args)
+    _, hvp = fg.jvp(gradient, args, v)
+    eps = 1e-5
+    plus = gradient(*(a + eps * t for a, t in zip(args, v)))
+    minus = gradient(*(a - eps * t for a, t in zip(args, v)))
+    for got, p, m in zip(hvp, plus, minus):
+        np.testing.assert_allclose(got, (p - m) / (2 * eps), rtol=1e-4, atol=1e-5)
+
+
+def _batch_of_three(c: Case, dtype: Any) -> list[tuple]:
+    rng = np.random.default_rng(zlib.crc32(f"{c.label}{dtype}batch".encode()))
+    return [tuple(sample(s, dtype, rng, c.values) for s in c.shapes) for _ in range(3)]
+
+
+@pytest.mark.parametrize(("c", "dtype"), _params("traced"))
+def test_vmap_matches_a_loop(c: Case, dtype: Any) -> None:
+    batch = _batch_of_three(c, dtype)
+    try:
+        wants = [c.fn(np, *a) for a in batch]
+    except Exception:
+        return  # numpy rejects these arguments; the traced test checks we do too
+    stacked = tuple(np.stack(column) for column in zip(*batch))
+    got = fg.vmap(lambda *a: c.fn(fnp, *a))(*stacked)
+    keep = c.traced_dtypes.get(np.dtype(dtype).name)
+    want_leaves = [leaves(w) for w in wants]
+    got_leaves = leaves(got)
+    assert len(got_leaves) == len(want_leaves[0])
+    for k, g in enumerate(got_leaves):
+        want = np.stack([np.asarray(w[k]) for w in want_leaves])
+        assert_same(g, want if keep is None else want.astype(keep))
+
+
+@pytest.mark.parametrize(("c", "dtype"), _params("grad"))
+def test_jit_matches_numpy(c: Case, dtype: Any) -> None:
+    args = c.args(dtype)
+    got = fg.jit(lambda *a: c.fn(fnp, *a))(*args)
+    assert_all_same(got, c.fn(np, *args))
+
+
 # Public functions exercised outside the table (below, or for logaddexp and
 # logaddexp2 in tests/test_stable_functions.py).
 _COVERED_ELSEWHERE = {"shape", "ndim", "size", "empty", "empty_like"}
