@@ -60,9 +60,9 @@ def measure(
     """Time each statement the way `timeit` does: warm up, find a loop count
     that runs for `settings.min_time`, then take the median of the repeats.
 
-    The repeats are interleaved (one of each statement in turn), so that
-    other work on the machine slows all of them alike and their ratios stay
-    meaningful. A string statement is compiled into the timing loop, with
+    The repeats are interleaved (one of each statement in turn, starting
+    from a different one each round), so that other work on the machine
+    slows all of them alike and their ratios stay meaningful. A string statement is compiled into the timing loop, with
     no extra call per iteration, which matters for sub-microsecond calls.
     """
     timers = {
@@ -70,9 +70,14 @@ def measure(
     }
     numbers = {k: _calibrate(t, settings) for k, t in timers.items()}
     per_call: dict[str, list[float]] = {k: [] for k in stmts}
-    for _ in range(settings.repeats):
-        for k, timer in timers.items():
-            per_call[k].append(timer.timeit(numbers[k]) / numbers[k])
+    order = list(timers)
+    for r in range(settings.repeats):
+        # Rotate who goes first: a peer that leaves its threads spinning
+        # (torch's OpenMP, XLA) slows whichever statement follows it, so no
+        # statement may always follow the same one.
+        shift = r % len(order)
+        for k in order[shift:] + order[:shift]:
+            per_call[k].append(timers[k].timeit(numbers[k]) / numbers[k])
     return {
         k: Timing(statistics.median(v), min(v), numbers[k], settings.repeats)
         for k, v in per_call.items()
