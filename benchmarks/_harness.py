@@ -9,6 +9,7 @@ the order their modules were imported and prints their rows as one table.
 from __future__ import annotations
 
 import importlib
+import gc
 import statistics
 import timeit
 from collections.abc import Callable
@@ -65,6 +66,11 @@ def measure(
     slows all of them alike and their ratios stay meaningful. A string statement is compiled into the timing loop, with
     no extra call per iteration, which matters for sub-microsecond calls.
     """
+    # The peers' imports (jax, torch) leave millions of long-lived objects
+    # that a process without them does not have; freeze them so that the
+    # collections each statement triggers do not rescan them.
+    gc.collect()
+    gc.freeze()
     timers = {
         k: timeit.Timer(s, setup=_SETUP, globals=namespace) for k, s in stmts.items()
     }
