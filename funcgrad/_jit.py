@@ -119,6 +119,7 @@ def jit(
     nums, names = _resolve_statics(fun, name, nums, names)
     cache: dict[_Signature, _Entry] = {}
     fast: dict[tuple, _Entry] = {}
+    fast_trees: dict[tuple, _Entry] = {}
     seen: list[_Signature] = []
     counts = {"hits": 0, "misses": 0}
 
@@ -141,6 +142,13 @@ def jit(
         dyn_args = tuple(a for i, a in enumerate(args) if i not in statics_pos)
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in names}
         leaves, tree = tree_flatten((dyn_args, dyn_kwargs))
+        # Pytrees of plain arrays (parameters of a model) are looked up by
+        # structure, shapes and dtypes alone too (benchmarks: w1_mlp_jit).
+        tree_key = _tree_key(tree, leaves, static_values)
+        entry = fast_trees.get(tree_key) if tree_key is not None else None
+        if entry is not None:
+            counts["hits"] += 1
+            return _outputs(entry, leaves)
         leaves = [_as_value_keep_scalars(x, i) for i, x in enumerate(leaves)]
         avals = _avals(leaves)
         signature = _Signature(
@@ -163,6 +171,8 @@ def jit(
                 key = _array_key(args) if not kwargs and not nums else None
                 if key is not None:
                     fast[key] = entry
+                if tree_key is not None:
+                    fast_trees[tree_key] = entry
         else:
             counts["hits"] += 1
         return _outputs(entry, leaves)
@@ -173,11 +183,23 @@ def jit(
     def clear_cache() -> None:
         cache.clear()
         fast.clear()
+        fast_trees.clear()
         seen.clear()
 
     jitted.cache_info = cache_info  # type: ignore[attr-defined]
     jitted.clear_cache = clear_cache  # type: ignore[attr-defined]
     return jitted
+
+
+def _tree_key(tree: PyTreeDef, leaves: list[Any], statics: tuple) -> tuple | None:
+    """The argument structure, static values, shapes and dtypes, when every
+    leaf is a plain numpy array (the other leaves need `_avals`)."""
+    key: list[Any] = [tree, statics]
+    for x in leaves:
+        if type(x) is not np.ndarray:
+            return None
+        key.append((x.shape, x.dtype))
+    return tuple(key)
 
 
 def _array_key(args: tuple) -> tuple | None:

@@ -264,6 +264,23 @@ def test_small_programs_compile_whole(dtype):
     np.testing.assert_allclose(g, ref_g, rtol=rtol)
 
 
+def test_whole_programs_take_scalar_arithmetic():
+    """0-d equations (a mean's division, a negated loss) are numba scalars
+    inside the whole program instead of stopping it."""
+    x = np.linspace(-1.0, 1.0, 6)
+    program = fg.make_jaxpr(
+        fg.value_and_grad(lambda v: -fnp.sum(fnp.tanh(v)) / v.shape[0] + fnp.mean(v))
+    )(x)
+    scalar_steps = [e for e in program.jaxpr.eqns if e.outvars[0].aval.shape == ()]
+    assert any(e.primitive in (ew.div_p, ew.neg_p) for e in scalar_steps)
+    compiled = compile_program(program)
+    assert compiled.whole is not None
+    value, g = compiled(x)
+    assert compiled.whole is not None, "the whole program fell back to steps"
+    np.testing.assert_allclose(value, -np.sum(np.tanh(x)) / 6 + np.mean(x), rtol=1e-13)
+    np.testing.assert_allclose(g, -(1 - np.tanh(x) ** 2) / 6 + 1 / 6, rtol=1e-12)
+
+
 def test_whole_programs_cover_products_slices_pads_and_concatenation():
     fg.config.update("min_fusion_size", 2)
 

@@ -40,6 +40,30 @@ def test_jit_traces_once_per_signature_and_logs_why(caplog):
     assert "new static values" in reasons[3]
 
 
+def test_jit_on_pytrees_retraces_on_any_change_of_structure_shape_or_dtype():
+    calls = []
+
+    def f(params, x):
+        calls.append(1)
+        w, b = params["w"], params["b"]
+        return fnp.sum(x @ w + b)
+
+    jf = fg.jit(f)
+    x = np.ones((2, 3))
+    params = {"w": np.ones((3, 4)), "b": np.zeros(4)}
+    for _ in range(3):  # the second and third calls take the pytree shortcut
+        assert float(jf(params, x)) == 24.0
+    assert len(calls) == 1
+    assert float(jf({"w": np.ones((3, 5)), "b": np.zeros(5)}, x)) == 30.0
+    assert jf({"w": np.ones((3, 4), np.float32), "b": np.zeros(4)}, x).dtype == (
+        np.float64
+    )
+    assert float(jf({"w": np.ones((3, 4)), "b": 1.0}, x)) == 32.0  # a Python scalar
+    assert float(jf({"w": np.ones((3, 4)), "b": np.zeros(4), "c": 0}, x)) == 24.0
+    assert len(calls) == 5
+    assert jf.cache_info().hits == 2
+
+
 def test_jit_keeps_python_scalars_weak():
     jf = fg.jit(lambda x, s: x * s)
     assert jf(np.ones(2, np.float32), 2.0).dtype == np.float32

@@ -15,7 +15,12 @@ import numpy as np
 
 from funcgrad.backend._fusion import Group, is_reduction, unsupported_dtype
 from funcgrad.backend._kernels import aligned_shape, emit_loops
-from funcgrad.backend._registry import array_lowerings, literal, reduction_lowerings
+from funcgrad.backend._registry import (
+    array_lowerings,
+    literal,
+    lower_elementwise,
+    reduction_lowerings,
+)
 from funcgrad.core import Jaxpr, Literal, Var
 
 
@@ -43,6 +48,11 @@ def whole_source(jaxpr: Jaxpr, steps: list[Any]) -> str | None:
             continue
         out_names = [f"v{next(counter)}" for _ in step.outvars]
         operands = [_atom(x, names) for x in step.invars]
+        scalar = _scalar_expression(step, operands)
+        if scalar is not None:  # arithmetic on 0-d values: numba scalars
+            lines.append(f"    {out_names[0]} = {scalar}")
+            names[step.outvars[0]] = out_names[0]
+            continue
         rule = array_lowerings.get(step.primitive)
         if rule is None or len(out_names) != 1:
             return None
@@ -54,6 +64,23 @@ def whole_source(jaxpr: Jaxpr, steps: list[Any]) -> str | None:
     outs = ", ".join(_atom(v, names) for v in jaxpr.outvars)
     lines.append(f"    return ({outs},)")
     return "\n".join(lines) + "\n"
+
+
+def _scalar_expression(eqn: Any, operands: list[str]) -> str | None:
+    """An elementwise equation on 0-d values as a scalar expression (the
+    exact lowering, since there is no loop to vectorize), or None."""
+    if len(eqn.outvars) != 1 or eqn.outvars[0].aval.shape != ():
+        return None
+    if any(x.aval.shape != () for x in eqn.invars):
+        return None
+    return lower_elementwise(
+        eqn.primitive,
+        operands,
+        [x.aval.dtype for x in eqn.invars],
+        eqn.outvars[0].aval.dtype,
+        eqn.params,
+        exact=True,
+    )
 
 
 def _atom(x: Any, names: dict[Var, str]) -> str:
