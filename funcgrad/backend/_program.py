@@ -43,6 +43,10 @@ class CompiledProgram:
         )
         self.kernels: dict[int, Any] = {}  # loaded on first use
         self.dead_after = _last_uses(jaxpr, self.steps)
+        self.runners = [
+            (_GroupStep(s, self.kernels) if type(s) is Group else _EqnStep(s), dead)
+            for s, dead in zip(self.steps, self.dead_after)
+        ]
         unlowered = sorted(
             {s.primitive.name for s in self.steps if type(s) is JaxprEqn}
         )
@@ -70,11 +74,8 @@ class CompiledProgram:
         jaxpr = self.program.jaxpr
         env: dict[Var, Any] = dict(zip(jaxpr.constvars, self.program.consts))
         env.update(zip(jaxpr.invars, args))
-        for step, dead in zip(self.steps, self.dead_after):
-            if type(step) is Group:
-                self._run_group(step, env)
-            else:
-                _run_eqn(step, env)
+        for run, dead in self.runners:
+            run(env)
             for v in dead:  # free intermediates as soon as nothing reads them
                 del env[v]
         return [v.val if type(v) is Literal else env[v] for v in jaxpr.outvars]
@@ -93,32 +94,85 @@ class CompiledProgram:
             return None
         return [np.asarray(o, dtype=v.aval.dtype) for o, v in zip(outs, jaxpr.outvars)]
 
-    def _run_group(self, group: Group, env: dict[Var, Any]) -> None:
-        args: list[Any] = []
-        for v in group.inputs:
-            x = env[v]
-            if v.aval.shape == ():
-                args.append(np.asarray(x, dtype=v.aval.dtype)[()])
-            else:
-                x = np.asarray(x)
-                if x.ndim != len(group.shape):
-                    x = x.reshape(aligned_shape(x.shape, group.shape))
-                args.append(x)
-        reduced = {e.outvars[0]: e for e in group.eqns if is_reduction(e)}
-        outs = [
-            _reduction_output(group, reduced[v])
-            if v in reduced
-            else np.empty(group.shape, v.aval.dtype)
-            for v in group.outputs
+
+class _GroupStep:
+    """One fused group, with everything that does not depend on the values
+    worked out once: how each input is passed, how each output is made."""
+
+    def __init__(self, group: Group, kernels: dict[int, Any]) -> None:
+        self.group = group
+        self.kernels = kernels
+        rank = len(group.shape)
+        # (var, dtype of a 0-d input or None, the shape to view an array
+        # input as, or None when it is passed as it is)
+        self.inputs = [
+            (
+                v,
+                v.aval.dtype if v.aval.shape == () else None,
+                aligned_shape(v.aval.shape, group.shape)
+                if 0 < len(v.aval.shape) < rank
+                else None,
+            )
+            for v in group.inputs
         ]
-        kernel = self.kernels.get(id(group))
+        reduced = {e.outvars[0]: e for e in group.eqns if is_reduction(e)}
+        # (var, shape allocated, dtype, identity to fill with or None, the
+        # shape the value has afterwards or None)
+        self.outputs = []
+        for v in group.outputs:
+            eqn = reduced.get(v)
+            if eqn is None:
+                self.outputs.append((v, group.shape, v.aval.dtype, None, None))
+                continue
+            axes = eqn.params["axes"]
+            shape = tuple(1 if k in axes else n for k, n in enumerate(group.shape))
+            init, _ = reduction_lowerings[eqn.primitive]
+            dtype = v.aval.dtype
+            self.outputs.append((v, shape, dtype, init(dtype), v.aval.shape))
+
+    def __call__(self, env: dict[Var, Any]) -> None:
+        args: list[Any] = list(self.group.shape)
+        for v, scalar, aligned in self.inputs:
+            x = env[v]
+            if scalar is not None:
+                args.append(np.asarray(x, dtype=scalar)[()])
+                continue
+            if type(x) is not np.ndarray:
+                x = np.asarray(x)
+            args.append(x if aligned is None else x.reshape(aligned))
+        outs = []
+        for _, shape, dtype, fill, _ in self.outputs:
+            out = np.empty(shape, dtype)
+            if fill is not None:
+                out.fill(fill)
+            outs.append(out)
+        kernel = self.kernels.get(id(self.group))
         if kernel is None:
-            kernel = self.kernels[id(group)] = _kernel_for(group)
-        call_kernel(kernel, group, [*group.shape, *args, *outs])
-        env.update(
-            (v, o.reshape(v.aval.shape) if v in reduced else o)
-            for v, o in zip(group.outputs, outs)
-        )
+            kernel = self.kernels[id(self.group)] = _kernel_for(self.group)
+        call_kernel(kernel, self.group, args + outs)
+        for (v, _, _, _, final), out in zip(self.outputs, outs):
+            env[v] = out if final is None else out.reshape(final)
+
+
+class _EqnStep:
+    """One equation run by its primitive's implementation."""
+
+    def __init__(self, eqn: JaxprEqn) -> None:
+        self.eqn = eqn
+        # run_impl raises the missing-rule error where there is no impl
+        self.impl = eqn.primitive.impl or eqn.primitive.run_impl
+        self.params = eqn.params
+        self.invars = eqn.invars
+        self.outvars = eqn.outvars
+        self.multiple = eqn.primitive.multiple_results
+
+    def __call__(self, env: dict[Var, Any]) -> None:
+        vals = [x.val if type(x) is Literal else env[x] for x in self.invars]
+        out = self.impl(*vals, **self.params)
+        if self.multiple:
+            env.update(zip(self.outvars, out))
+        else:
+            env[self.outvars[0]] = out
 
 
 def _as_scalars(values: Sequence[Any], params: Sequence[Var]) -> list[Any]:
@@ -180,22 +234,6 @@ def _kernel_for(group: Group) -> Any:
         is_reduction(e) for e in group.eqns
     )
     return get_kernel(kernel_source(group, parallel), parallel)
-
-
-def _reduction_output(group: Group, eqn: JaxprEqn) -> np.ndarray:
-    """The accumulator of a reduction ending the group: the loop shape with
-    the reduced axes of length 1, filled with the reduction's identity."""
-    axes = eqn.params["axes"]
-    shape = tuple(1 if k in axes else n for k, n in enumerate(group.shape))
-    dtype = eqn.outvars[0].aval.dtype
-    init, _ = reduction_lowerings[eqn.primitive]
-    return np.full(shape, init(dtype), dtype)
-
-
-def _run_eqn(eqn: JaxprEqn, env: dict[Var, Any]) -> None:
-    vals = [x.val if type(x) is Literal else env[x] for x in eqn.invars]
-    out = eqn.primitive.run_impl(*vals, **eqn.params)
-    env.update(zip(eqn.outvars, out if eqn.primitive.multiple_results else [out]))
 
 
 def compile_program(program: ClosedJaxpr) -> CompiledProgram:
