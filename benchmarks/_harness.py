@@ -8,8 +8,8 @@ the order their modules were imported and prints their rows as one table.
 
 from __future__ import annotations
 
-import importlib
 import gc
+import importlib
 import statistics
 import timeit
 from collections.abc import Callable
