@@ -2,9 +2,9 @@
 
 `funcgrad.core.Tracer` knows nothing of numpy semantics; this module, run on
 import of `funcgrad.numpy`, installs them, so `x + 1`, `x @ w`, `x.T`,
-`x.sum(axis=0)` and `x[1:, None]` behave on traced values as on arrays. A
-numpy ufunc applied to a tracer (`numpy.sin(x)`, or `array * x`) is routed to
-the `funcgrad.numpy` function of the same name.
+`x.sum(axis=0)`, `x[1:, None]` and `x.at[i].add(v)` behave on traced values
+as on arrays. A numpy ufunc applied to a tracer (`numpy.sin(x)`, or
+`array * x`) is routed to the `funcgrad.numpy` function of the same name.
 """
 
 from __future__ import annotations
@@ -55,6 +55,21 @@ def _astype(self: Any, dtype: Any, copy: bool = True) -> Any:
     return cast(self, dtype)
 
 
+def _sort_method(self: Any, *args: Any, **kwargs: Any) -> None:
+    raise FuncgradTypeError(
+        "`x.sort()` sorts in place, and a traced array cannot be changed: "
+        "use the sorted copy `x = funcgrad.numpy.sort(x)` instead."
+    )
+
+
+def _take_method(self: Any, indices: Any, axis: Any = None, mode: Any = None) -> Any:
+    return _indexing.take(self, indices, axis=axis, mode=mode)
+
+
+def _argsort_method(self: Any, axis: Any = -1, kind: Any = None) -> Any:
+    return _indexing.argsort(self, axis=axis, kind=kind)
+
+
 def _item(self: Any, *args: Any) -> Any:
     return np.asarray(self.lossy_concrete_value("`.item()`")).item(*args)
 
@@ -73,6 +88,9 @@ _OPERATORS = {
     "__and__": _ufuncs.bitwise_and,
     "__or__": _ufuncs.bitwise_or,
     "__xor__": _ufuncs.bitwise_xor,
+    "__floordiv__": _ufuncs.floor_divide,
+    "__mod__": _ufuncs.remainder,
+    "__divmod__": _ufuncs.divmod,
 }
 
 _COMPARISONS = {
@@ -154,19 +172,18 @@ def install() -> None:
     for name, fn in _METHODS.items():
         setattr(Tracer, name, _method(fn))
     for dunder, symbol, what in [
-        ("__floordiv__", "//", "floor division"),
-        ("__rfloordiv__", "//", "floor division"),
-        ("__mod__", "%", "modulo"),
-        ("__rmod__", "%", "modulo"),
-        ("__divmod__", "divmod", "floor division and modulo"),
         ("__lshift__", "<<", "bit shifts"),
         ("__rshift__", ">>", "bit shifts"),
-        ("__round__", "round", "rounding"),
+        ("__round__", "round", "Python's rounding; use `funcgrad.numpy.round`"),
     ]:
         setattr(Tracer, dunder, _not_yet(symbol, what))
     Tracer.__hash__ = Tracer.__dict__["__hash__"]  # keep unhashable after __eq__
     Tracer.__getitem__ = _indexing.getitem  # type: ignore[attr-defined]
     Tracer.__setitem__ = _indexing.setitem  # type: ignore[attr-defined]
+    Tracer.at = property(_indexing.at)  # type: ignore[attr-defined]
+    Tracer.sort = _sort_method  # type: ignore[attr-defined]
+    Tracer.take = _take_method  # type: ignore[attr-defined]
+    Tracer.argsort = _argsort_method  # type: ignore[attr-defined]
     Tracer.__array_ufunc__ = _array_ufunc  # type: ignore[attr-defined]
     Tracer.reshape = _reshape_method  # type: ignore[attr-defined]
     Tracer.transpose = _transpose_method  # type: ignore[attr-defined]
