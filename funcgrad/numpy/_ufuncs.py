@@ -6,6 +6,7 @@ promotes its operands as numpy would and binds the matching primitive.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +24,7 @@ from funcgrad.numpy._util import (
     to_ndarray,
 )
 from funcgrad.primitives import _elementwise as ew
+from funcgrad.primitives import _math as mp
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._custom_api import custom_jvp
 
@@ -94,6 +96,21 @@ cos = _unary("cos", np.cos, ew.cos)
 tan = _unary("tan", np.tan, ew.tan)
 tanh = _unary("tanh", np.tanh, ew.tanh)
 sqrt = _unary("sqrt", np.sqrt, ew.sqrt)
+sinh = _unary("sinh", np.sinh, mp.sinh)
+cosh = _unary("cosh", np.cosh, mp.cosh)
+arcsin = _unary("arcsin", np.arcsin, mp.arcsin)
+arccos = _unary("arccos", np.arccos, mp.arccos)
+arctan = _unary("arctan", np.arctan, mp.arctan)
+arcsinh = _unary("arcsinh", np.arcsinh, mp.arcsinh)
+arccosh = _unary("arccosh", np.arccosh, mp.arccosh)
+arctanh = _unary("arctanh", np.arctanh, mp.arctanh)
+exp2 = _unary("exp2", np.exp2, mp.exp2)
+log2 = _unary("log2", np.log2, mp.log2)
+log10 = _unary("log10", np.log10, mp.log10)
+cbrt = _unary("cbrt", np.cbrt, mp.cbrt)
+rint = _unary("rint", np.rint, mp.rint)
+arctan2 = _binary("arctan2", np.arctan2, mp.arctan2, inexact=True)
+hypot = _binary("hypot", np.hypot, mp.hypot, inexact=True)
 
 
 def positive(x: Any, /) -> Any:
@@ -288,3 +305,330 @@ def logaddexp2(x: Any, y: Any, /) -> Any:
     x, y = _broadcast_pair(x, y)
     ln2 = np.asarray(np.log(2), get_aval(x).dtype)
     return ew.div(_logaddexp(ew.mul(x, ln2), ew.mul(y, ln2)), ln2)
+
+
+# --- rounding -----------------------------------------------------------------
+
+
+def _rounding(name: str, numpy_fn: Callable[..., Any], lax_fn: Callable[[Any], Any]):
+    # Integers are already whole: numpy 2 returns them unchanged.
+    def fn(x: Any, /) -> Any:
+        if is_eager(x):
+            return to_ndarray(numpy_fn(x))
+        x = as_operand(x)
+        if get_aval(x).dtype.kind in "biu":
+            return x
+        return lax_fn(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (
+        f"Elementwise `numpy.{name}`, traceable; its derivative is 0 (a "
+        f"symbolic zero, not an error)."
+    )
+    return fn
+
+
+floor = _rounding("floor", np.floor, mp.floor)
+ceil = _rounding("ceil", np.ceil, mp.ceil)
+trunc = _rounding("trunc", np.trunc, mp.trunc)
+fix = _rounding("fix", np.fix, mp.trunc)
+
+
+def round(a: Any, decimals: int = 0) -> Any:
+    """`numpy.round`: to `decimals` digits, halves to even (as `rint`).
+    The derivative is 0."""
+    if is_eager(a):
+        return to_ndarray(np.round(a, decimals))
+    if not isinstance(decimals, int | np.integer):
+        raise FuncgradTypeError(
+            f"`round`: `decimals` must be an int known while tracing, got "
+            f"{type(decimals).__name__}."
+        )
+    x = as_operand(a)
+    dtype = get_aval(x).dtype
+    if dtype == np.bool_ and decimals == 0:
+        return mp.rint(cast(x, np.float16))  # numpy's rint of booleans
+    if dtype.kind in "biu":
+        if decimals >= 0:
+            return x
+        rounded = round(cast(x, np.float64), decimals)
+        return cast(rounded, dtype)
+    if decimals == 0:
+        return mp.rint(x)
+    # numpy's own recipe: scale by a power of ten, rint, scale back.
+    scale = np.asarray(10.0 ** builtins.abs(int(decimals)), dtype)
+    if decimals > 0:
+        return ew.div(mp.rint(ew.mul(x, scale)), scale)
+    return ew.mul(mp.rint(ew.div(x, scale)), scale)
+
+
+around = round
+
+
+# --- remainders -----------------------------------------------------------------
+
+
+def _division(name: str, numpy_fn: Callable[..., Any], lax_fn: Callable[[Any, Any], Any],
+              doc: str) -> Callable[[Any, Any], Any]:  # fmt: skip
+    def fn(x: Any, y: Any, /) -> Any:
+        if is_eager(x, y):
+            return to_ndarray(numpy_fn(x, y))
+        x, y = promote(x, y)
+        if get_aval(x).dtype == np.bool_:
+            x, y = cast(x, np.int8), cast(y, np.int8)  # as numpy does
+        if get_aval(x).dtype.kind == "c":
+            raise FuncgradTypeError(
+                f"`{name}` is not defined for complex numbers (numpy refuses them too)."
+            )
+        return lax_fn(x, y)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+remainder = mod = _division(
+    "remainder", np.remainder, mp.remainder,
+    "`numpy.remainder` (`x % y`, the sign of `y`). Between its jumps the "
+    "derivative is 1 in `x` and `-floor(x / y)` in `y`.",
+)  # fmt: skip
+fmod = _division(
+    "fmod", np.fmod, mp.fmod,
+    "`numpy.fmod` (C's remainder, the sign of `x`). Between its jumps the "
+    "derivative is 1 in `x` and `-trunc(x / y)` in `y`.",
+)  # fmt: skip
+floor_divide = _division(
+    "floor_divide", np.floor_divide, mp.floor_divide,
+    "`numpy.floor_divide` (`x // y`); its derivative is 0.",
+)  # fmt: skip
+
+
+def divmod(x: Any, y: Any, /) -> tuple[Any, Any]:
+    """`numpy.divmod`: `(floor_divide(x, y), remainder(x, y))`."""
+    if is_eager(x, y):
+        q, r = np.divmod(x, y)
+        return to_ndarray(q), to_ndarray(r)
+    return floor_divide(x, y), remainder(x, y)
+
+
+# --- signs and classes of floats ----------------------------------------------
+
+
+def _real_inexact(name: str, *args: Any) -> list[Any]:
+    out = promote(*args)
+    dtype = inexact_dtype(get_aval(out[0]).dtype)
+    if dtype.kind == "c":
+        raise FuncgradTypeError(
+            f"`{name}` is not defined for complex numbers (numpy refuses them "
+            f"too); take `abs` or the real part first."
+        )
+    return [cast(v, dtype) for v in out]
+
+
+def signbit(x: Any, /) -> Any:
+    """`numpy.signbit`: True where the sign bit is set (-0.0 and -nan too)."""
+    if is_eager(x):
+        return to_ndarray(np.signbit(x))
+    x = as_operand(x)
+    dtype = get_aval(x).dtype
+    if dtype.kind in "iu":
+        return ew.lt(x, np.zeros((), dtype))
+    if dtype == np.bool_:
+        return ew.ne(x, x)
+    (x,) = _real_inexact("signbit", x)
+    return mp.signbit(x)
+
+
+def copysign(x: Any, y: Any, /) -> Any:
+    """`numpy.copysign`: `|x|` with the sign of `y` (-0.0 counts as
+    negative). Its derivative in `x` is that of `|x|` (0 at 0) times the
+    sign; in `y` it is 0."""
+    if is_eager(x, y):
+        return to_ndarray(np.copysign(x, y))
+    x, y = _real_inexact("copysign", x, y)
+    magnitude = ew.abs(x)
+    return ew.select(mp.signbit(y), ew.neg(magnitude), magnitude)
+
+
+def fabs(x: Any, /) -> Any:
+    """`numpy.fabs`: `abs` for real numbers, computed in floating point."""
+    if is_eager(x):
+        return to_ndarray(np.fabs(x))
+    (x,) = _real_inexact("fabs", x)
+    return ew.abs(x)
+
+
+def heaviside(x1: Any, x2: Any, /) -> Any:
+    """`numpy.heaviside`: 0 for `x1 < 0`, `x2` where `x1 == 0`, 1 for
+    `x1 > 0`. Its derivative in `x1` is 0; in `x2` it is 1 where `x1 == 0`."""
+    if is_eager(x1, x2):
+        return to_ndarray(np.heaviside(x1, x2))
+    x1, x2 = _real_inexact("heaviside", x1, x2)
+    dtype = get_aval(x1).dtype
+    zero, one = np.zeros((), dtype), np.ones((), dtype)
+    at_zero = ew.select(ew.eq(x1, zero), x2, np.asarray(np.nan, dtype))
+    return ew.select(ew.lt(x1, zero), zero, ew.select(ew.gt(x1, zero), one, at_zero))
+
+
+def _classify(name: str, numpy_fn: Callable[..., Any], float_fn: Callable[[Any], Any],
+              for_exact: bool) -> Callable[[Any], Any]:  # fmt: skip
+    def fn(x: Any, /) -> Any:
+        if is_eager(x):
+            return to_ndarray(numpy_fn(x))
+        x = as_operand(x)
+        if get_aval(x).dtype.kind in "biu":  # integers are finite
+            return ew.eq(x, x) if for_exact else ew.ne(x, x)
+        (x,) = _real_inexact(name, x)
+        return float_fn(x)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise `numpy.{name}` (a boolean array, traceable)."
+    return fn
+
+
+def _inf(x: Any) -> np.ndarray:
+    return np.asarray(np.inf, get_aval(x).dtype)
+
+
+def _isnan(x: Any) -> Any:
+    return ew.ne(x, x)
+
+
+def _isinf(x: Any) -> Any:
+    return ew.eq(ew.abs(x), _inf(x))
+
+
+def _isfinite(x: Any) -> Any:
+    return ew.lt(ew.abs(x), _inf(x))
+
+
+def _isposinf(x: Any) -> Any:
+    return ew.eq(x, _inf(x))
+
+
+def _isneginf(x: Any) -> Any:
+    return ew.eq(x, -_inf(x))
+
+
+def isnan(x: Any, /) -> Any:
+    """Elementwise `numpy.isnan` (a boolean array, traceable)."""
+    if is_eager(x):
+        return to_ndarray(np.isnan(x))
+    x = as_operand(x)
+    return ew.ne(x, x)
+
+
+isinf = _classify("isinf", np.isinf, _isinf, for_exact=False)
+isfinite = _classify("isfinite", np.isfinite, _isfinite, for_exact=True)
+isposinf = _classify("isposinf", np.isposinf, _isposinf, for_exact=False)
+isneginf = _classify("isneginf", np.isneginf, _isneginf, for_exact=False)
+
+
+def nan_to_num(
+    x: Any, copy: bool = True, nan: Any = 0.0, posinf: Any = None, neginf: Any = None
+) -> Any:
+    """`numpy.nan_to_num`: NaN becomes `nan`, infinities `posinf` and
+    `neginf` (by default the largest finite values). The derivative is 1
+    where `x` is kept and 0 where it is replaced."""
+    if is_eager(x):
+        return to_ndarray(
+            np.nan_to_num(x, copy=True, nan=nan, posinf=posinf, neginf=neginf)
+        )
+    x = as_operand(x)
+    dtype = get_aval(x).dtype
+    if dtype.kind in "biu":
+        return x
+    (x,) = _real_inexact("nan_to_num", x)
+    info = np.finfo(dtype)
+    high = np.asarray(info.max if posinf is None else posinf, dtype)
+    low = np.asarray(info.min if neginf is None else neginf, dtype)
+    out = ew.select(_isnan(x), np.asarray(nan, dtype), x)
+    out = ew.select(_isposinf(x), high, out)
+    return ew.select(_isneginf(x), low, out)
+
+
+# --- powers, angles, sinc, fmax and fmin --------------------------------------
+
+
+def float_power(x: Any, y: Any, /) -> Any:
+    """`numpy.float_power`: `x ** y` computed in float64 (complex128 for
+    complex operands)."""
+    if is_eager(x, y):
+        return to_ndarray(np.float_power(x, y))
+    x, y = promote(x, y)
+    dtype = np.promote_types(get_aval(x).dtype, np.float64)
+    return ew.pow(cast(x, dtype), cast(y, dtype))
+
+
+def _scaled(name: str, numpy_fn: Callable[..., Any], numerator: float,
+            denominator: float) -> Callable[[Any], Any]:  # fmt: skip
+    # numpy multiplies by the constant rounded in the operand's own dtype.
+    def fn(x: Any, /) -> Any:
+        if is_eager(x):
+            return to_ndarray(numpy_fn(x))
+        (x,) = _real_inexact(name, x)
+        dtype = get_aval(x).dtype
+        if dtype == np.float16:  # numpy computes half floats in float32
+            return cast(fn(cast(x, np.float32)), dtype)
+        factor = np.asarray(numerator, dtype) / np.asarray(denominator, dtype)
+        return ew.mul(x, factor)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise `numpy.{name}`, traceable and differentiable."
+    return fn
+
+
+deg2rad = _scaled("deg2rad", np.deg2rad, np.pi, 180.0)
+radians = _scaled("radians", np.radians, np.pi, 180.0)
+rad2deg = _scaled("rad2deg", np.rad2deg, 180.0, np.pi)
+degrees = _scaled("degrees", np.degrees, 180.0, np.pi)
+
+# Below this |pi x| sinc is its Taylor polynomial, exact to rounding there
+# (the next term is below 1e-21), so every derivative at 0 is right.
+_SINC_SERIES_BELOW = 0.01
+
+
+def sinc(x: Any, /) -> Any:
+    """`numpy.sinc`: `sin(pi x) / (pi x)`, 1 at 0. Near 0 a Taylor
+    polynomial is used, so derivatives of every order are exact there
+    (the second derivative at 0 is `-pi**2 / 3`)."""
+    if is_eager(x):
+        return to_ndarray(np.sinc(x))
+    x = as_operand(x)
+    if get_aval(x).dtype.kind in "biu":
+        x = cast(x, np.float64)  # numpy's sinc computes these in float64
+    (x,) = _real_inexact("sinc", x)
+    dtype = get_aval(x).dtype
+    y = ew.mul(x, np.asarray(np.pi, dtype))
+    near_zero = ew.lt(ew.abs(y), np.asarray(_SINC_SERIES_BELOW, dtype))
+    # each branch sees a harmless argument where it is not taken, so its
+    # derivative there is finite (0 * inf would spoil the other branch's)
+    y_far = ew.select(near_zero, np.ones((), dtype), y)
+    y_near = ew.select(near_zero, y, np.zeros((), dtype))
+    u = ew.mul(y_near, y_near)
+    series = np.asarray(-1 / 5040, dtype)
+    for c in (1 / 120, -1 / 6, 1.0):
+        series = ew.add(ew.mul(series, u), np.asarray(c, dtype))
+    return ew.select(near_zero, series, ew.div(ew.sin(y_far), y_far))
+
+
+def fmax(x: Any, y: Any, /) -> Any:
+    """`numpy.fmax`: the maximum, ignoring a NaN in either operand. At ties
+    each operand gets half the derivative, as for `maximum`."""
+    if is_eager(x, y):
+        return to_ndarray(np.fmax(x, y))
+    x, y = promote(x, y)
+    # ew.max returns its second operand at ties, which numpy's fmax
+    # returns first: hence max(y, x).
+    out = ew.select(_isnan(x), y, ew.max(y, x))
+    return ew.select(_isnan(y), x, out)
+
+
+def fmin(x: Any, y: Any, /) -> Any:
+    """`numpy.fmin`: the minimum, ignoring a NaN in either operand. At ties
+    each operand gets half the derivative, as for `minimum`."""
+    if is_eager(x, y):
+        return to_ndarray(np.fmin(x, y))
+    x, y = promote(x, y)
+    out = ew.select(_isnan(x), y, ew.min(y, x))
+    return ew.select(_isnan(y), x, out)
