@@ -1,5 +1,6 @@
 """numpy's reductions: sum, mean, prod, max, min, var, std, argmax, argmin,
-with `axis` (None, an int or a tuple) and `keepdims`.
+with `axis` (None, an int or a tuple) and `keepdims`; their NaN-ignoring
+forms (nansum, nanmean, ...); all, any, count_nonzero, ptp and average.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from funcgrad.core import get_aval
-from funcgrad.errors import FuncgradValueError
+from funcgrad.errors import FuncgradTypeError, FuncgradValueError, ShapeError
 from funcgrad.numpy._util import (
     as_operand,
     cast,
@@ -161,3 +162,230 @@ def argmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def argmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """`numpy.argmin`: indices (int64) of the first minimum."""
     return _arg("argmin", red.argmin, np.argmin, a, axis, keepdims)
+
+
+# --- NaN-ignoring reductions ------------------------------------------------------
+# NaNs are replaced (by 0 for sums, 1 for products, -inf or inf for maxima
+# and minima) with `select`, so their cotangent is exactly zero.
+
+
+def _isnan(x: Any) -> Any:
+    return ew.ne(x, x)
+
+
+def _without_nans(x: Any, fill: Any) -> Any:
+    if get_aval(x).dtype.kind not in "fc":
+        return x
+    return ew.select(_isnan(x), np.asarray(fill, get_aval(x).dtype), x)
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.nansum`: `sum` with NaNs counted as zero."""
+    if is_eager(a):
+        return to_ndarray(np.nansum(a, axis=axis, dtype=dtype, keepdims=keepdims))
+    return sum(_without_nans(as_operand(a), 0), axis, dtype, keepdims)
+
+
+def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.nanprod`: `prod` with NaNs counted as one."""
+    if is_eager(a):
+        return to_ndarray(np.nanprod(a, axis=axis, dtype=dtype, keepdims=keepdims))
+    return prod(_without_nans(as_operand(a), 1), axis, dtype, keepdims)
+
+
+def _nan_count(x: Any, axis: Any, dtype: np.dtype, keepdims: bool) -> Any:
+    present = ew.convert_element_type(ew.not_p.bind(_isnan(x)), dtype)
+    return sum(present, axis, dtype, keepdims)
+
+
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.nanmean`: the mean of the non-NaN elements (NaN where there
+    are none)."""
+    if is_eager(a):
+        return to_ndarray(np.nanmean(a, axis=axis, dtype=dtype, keepdims=keepdims))
+    x = as_operand(a)
+    if get_aval(x).dtype.kind not in "fc":
+        return mean(x, axis, dtype, keepdims)
+    out_dtype = np.dtype(dtype) if dtype is not None else get_aval(x).dtype
+    x = cast(x, out_dtype)
+    total = sum(_without_nans(x, 0), axis, out_dtype, keepdims)
+    return ew.div(total, _nan_count(x, axis, out_dtype, keepdims))
+
+
+def nanvar(
+    a: Any, axis: Any = None, dtype: Any = None, ddof: int = 0, keepdims: bool = False
+) -> Any:
+    """`numpy.nanvar`: the variance of the non-NaN elements, divided by
+    `count - ddof` (NaN where that is not positive)."""
+    if is_eager(a):
+        return to_ndarray(
+            np.nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        )
+    x = as_operand(a)
+    if get_aval(x).dtype.kind not in "fc":
+        return var(x, axis, dtype, ddof, keepdims)
+    out_dtype = np.dtype(dtype) if dtype is not None else get_aval(x).dtype
+    x = cast(x, out_dtype)
+    nan = _isnan(x)
+    count = _nan_count(x, axis, out_dtype, True)
+    centre = ew.div(sum(_without_nans(x, 0), axis, out_dtype, True), count)
+    zero = np.asarray(0, out_dtype)
+    centred = ew.select(nan, zero, ew.sub(x, centre))
+    total = sum(ew.integer_pow(centred, 2), axis, out_dtype, keepdims)
+    dof = ew.sub(_keep_or_drop(count, axis, keepdims), np.asarray(ddof, out_dtype))
+    bad = ew.le(dof, zero)
+    safe = ew.select(bad, np.asarray(1, out_dtype), dof)
+    return ew.select(bad, np.asarray(np.nan, out_dtype), ew.div(total, safe))
+
+
+def _keep_or_drop(kept: Any, axis: Any, keepdims: bool) -> Any:
+    if keepdims:
+        return kept
+    shape = get_aval(kept).shape
+    axes = normalize_axis_arg(axis, len(shape), "nanvar")
+    return shape_ops.squeeze(kept, axes)
+
+
+def nanstd(
+    a: Any, axis: Any = None, dtype: Any = None, ddof: int = 0, keepdims: bool = False
+) -> Any:
+    """`numpy.nanstd`: the square root of `nanvar`."""
+    if is_eager(a):
+        return to_ndarray(
+            np.nanstd(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        )
+    return ew.sqrt(nanvar(a, axis, dtype, ddof, keepdims))
+
+
+def _nan_choose(name: str, fn: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    x = as_operand(a)
+    if get_aval(x).dtype.kind not in "fc":
+        return fn(x, axis, keepdims)
+    fill = -np.inf if name == "nanmax" else np.inf
+    out = fn(_without_nans(x, fill), axis, keepdims)
+    all_nan = all(_isnan(x), axis, keepdims=keepdims)
+    return ew.select(all_nan, np.asarray(np.nan, get_aval(x).dtype), out)
+
+
+def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.nanmax`: the maximum ignoring NaNs (NaN where all are NaN)."""
+    if is_eager(a):
+        return to_ndarray(np.nanmax(a, axis=axis, keepdims=keepdims))
+    return _nan_choose("nanmax", max, a, axis, keepdims)
+
+
+def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.nanmin`: the minimum ignoring NaNs (NaN where all are NaN)."""
+    if is_eager(a):
+        return to_ndarray(np.nanmin(a, axis=axis, keepdims=keepdims))
+    return _nan_choose("nanmin", min, a, axis, keepdims)
+
+
+def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.nanargmax`: `argmax` ignoring NaNs (an all-NaN slice gives the
+    index 0 here, where numpy raises)."""
+    if is_eager(a):
+        return to_ndarray(np.nanargmax(a, axis=axis, keepdims=keepdims))
+    return argmax(_without_nans(as_operand(a), -np.inf), axis, keepdims)
+
+
+def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.nanargmin`: `argmin` ignoring NaNs (see `nanargmax`)."""
+    if is_eager(a):
+        return to_ndarray(np.nanargmin(a, axis=axis, keepdims=keepdims))
+    return argmin(_without_nans(as_operand(a), np.inf), axis, keepdims)
+
+
+# --- logical and counting reductions ----------------------------------------------
+
+
+def _truth_count(a: Any, axis: Any, keepdims: bool, negate: bool) -> Any:
+    x = as_operand(a)
+    truth = x if get_aval(x).dtype == np.bool_ else ew.ne(x, np.asarray(0, x.dtype))
+    if negate:
+        truth = ew.not_p.bind(truth)
+    return sum(ew.convert_element_type(truth, np.int64), axis, None, keepdims)
+
+
+def all(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.all`: whether every element is true (no derivative)."""
+    if is_eager(a):
+        return to_ndarray(np.all(a, axis=axis, keepdims=keepdims))
+    false = _truth_count(a, axis, keepdims, negate=True)
+    return ew.eq(false, np.asarray(0, np.int64))
+
+
+def any(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.any`: whether some element is true (no derivative)."""
+    if is_eager(a):
+        return to_ndarray(np.any(a, axis=axis, keepdims=keepdims))
+    true = _truth_count(a, axis, keepdims, negate=False)
+    return ew.gt(true, np.asarray(0, np.int64))
+
+
+def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
+    """`numpy.count_nonzero`, as an int64 array (no derivative)."""
+    if is_eager(a):
+        return to_ndarray(np.count_nonzero(a, axis=axis, keepdims=keepdims))
+    return _truth_count(a, axis, keepdims, negate=False)
+
+
+def ptp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """`numpy.ptp`: `max - min` (ties share the derivative as in `max`)."""
+    if is_eager(a):
+        return to_ndarray(np.ptp(a, axis=axis, keepdims=keepdims))
+    x = as_operand(a)
+    return ew.sub(max(x, axis, keepdims), min(x, axis, keepdims))
+
+
+def average(
+    a: Any, axis: Any = None, weights: Any = None, returned: bool = False,
+    *, keepdims: bool = False,
+) -> Any:  # fmt: skip
+    """`numpy.average`: the mean of `a`, weighted by `weights` (of `a`'s
+    shape, or 1-d along a single `axis`); with `returned`, also the sum of
+    the weights. Zero total weight gives inf or NaN (numpy raises)."""
+    if is_eager(a, weights):
+        return numpy_average(a, axis, weights, returned, keepdims)
+    x = as_operand(a)
+    if weights is None:
+        avg = mean(x, axis, None, keepdims)
+        count = get_aval(x).size // builtins.max(get_aval(avg).size, 1)
+        if not returned:
+            return avg
+        scale = np.asarray(count if get_aval(x).size else 0, get_aval(avg).dtype)
+        return avg, shape_ops.broadcast_to(scale, get_aval(avg).shape)
+    w = as_operand(weights)
+    shape, w_shape = get_aval(x).shape, get_aval(w).shape
+    dtype = np.result_type(get_aval(x).dtype, get_aval(w).dtype)
+    if get_aval(x).dtype.kind in "biu":
+        dtype = np.result_type(dtype, np.float64)
+    if shape != w_shape:
+        if axis is None:
+            raise FuncgradTypeError(
+                "`average`: axis must be specified when shapes of a and weights differ."
+            )
+        axes = normalize_axis_arg(axis, len(shape), "average")
+        if len(w_shape) != len(axes) or w_shape != tuple(shape[i] for i in axes):
+            raise ShapeError(
+                f"`average`: shape of weights {w_shape} must be consistent with "
+                f"shape of a {shape} along specified axis {axis}."
+            )
+        w = shape_ops.broadcast_in_dim(w, shape, axes)
+    x, w = cast(x, dtype), cast(w, dtype)
+    total = sum(w, axis, dtype, keepdims)
+    avg = ew.div(sum(ew.mul(x, w), axis, dtype, keepdims), total)
+    if not returned:
+        return avg
+    return avg, shape_ops.broadcast_to(total, get_aval(avg).shape)
+
+
+def numpy_average(
+    a: Any, axis: Any, weights: Any, returned: bool, keepdims: bool
+) -> Any:
+    out = np.average(
+        a, axis=axis, weights=weights, returned=returned, keepdims=keepdims
+    )
+    if returned:
+        return to_ndarray(out[0]), to_ndarray(out[1])
+    return to_ndarray(out)

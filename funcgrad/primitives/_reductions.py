@@ -162,25 +162,30 @@ def reduce_prod_abstract_eval(x: ShapedArray, *, axes: tuple) -> ShapedArray:
 
 
 def reduce_prod_jvp(primals: Any, tangents: Any, *, axes: tuple) -> Any:
-    # d prod = sum_i x_dot_i * prod_{j != i} x_j. The product of the others is
-    # formed directly (not as prod / x_i), so zeros in x give exact results.
-    # It costs n * n elements per reduced row; a cumprod-based rule will
-    # replace it when cumprod exists (numpy surface issue).
+    # d prod = sum_i x_dot_i * prod_{j != i} x_j. The product of the others
+    # is the running product before i times the one after it (exclusive
+    # cumprods from both ends), never prod / x_i, so zeros in x give exact
+    # results, in O(n) work.
+    from funcgrad.primitives._cumulative import cumprod
+
     (x,), (x_dot,) = primals, tangents
     ans = reduce_prod(x, axes)
     aval = get_aval(x)
     kept = tuple(i for i in range(aval.ndim) if i not in axes)
-    moved = shape_ops.transpose(x, kept + axes)
     n = int(np.prod([aval.shape[a] for a in axes], dtype=np.int64))
     batch = tuple(aval.shape[i] for i in kept)
-    rows = shape_ops.reshape(moved, batch + (n,))
-    nb = len(batch)
-    tiled = shape_ops.broadcast_in_dim(
-        rows, batch + (n, n), tuple(range(nb)) + (nb + 1,)
-    )
-    eye = np.eye(n, dtype=bool)
-    others = reduce_prod(ew.select(eye, const(1, tiled), tiled), (nb + 1,))
+    if n == 0:
+        return ans, ew.mul(ans, const(0, ans))
+    rows = shape_ops.reshape(shape_ops.transpose(x, kept + axes), batch + (n,))
     t_rows = shape_ops.reshape(shape_ops.transpose(x_dot, kept + axes), batch + (n,))
+    nb = len(batch)
+    one = shape_ops.broadcast_to(const(1, x), batch + (1,))
+    start, stop = (0,) * (nb + 1), batch + (n,)
+    head = shape_ops.slice(rows, start, batch + (n - 1,))
+    tail = shape_ops.slice(rows, (0,) * nb + (1,), stop)
+    before = shape_ops.concatenate([one, cumprod(head, nb)], nb)
+    after = shape_ops.concatenate([cumprod(tail, nb, reverse=True), one], nb)
+    others = ew.mul(before, after)
     return ans, reduce_sum(ew.mul(t_rows, others), (nb,))
 
 
