@@ -204,6 +204,47 @@ def mul_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
 
 transpose_rules[mul_p] = mul_transpose
 
+# --- a quotient where an exact zero numerator wins ------------------------------
+# Derivative rules divide a tangent by a value that may be zero (sqrt and
+# log at 0). `div_absorbing(t, y)` is `t / y`, except that an exact zero `t`
+# gives 0 even where `y` is 0, so the zero that `where` sends to the branch
+# it did not select stays zero all the way down (docs/conventions.md); a
+# nonzero `t` over 0 is still inf. It is linear in `t`, and warns about
+# nothing (a derivative's internals are not the user's division).
+
+
+def _absorbing_impl(t: Any, y: Any) -> Any:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = np.true_divide(t, y)
+    return np.asarray(np.where(np.asarray(t) == 0, np.zeros_like(quotient), quotient))
+
+
+div_absorbing_p = _binary("div_absorbing", _absorbing_impl, kinds="f")
+
+
+def div_absorbing(t: Any, y: Any) -> Any:
+    return div_absorbing_p.bind(t, y)
+
+
+def _absorbing_numerator(t_dot: Any, t: Any, y: Any) -> Any:
+    return div_absorbing(t_dot, y)
+
+
+def _absorbing_denominator(y_dot: Any, t: Any, y: Any) -> Any:
+    # d(t / y) = -t y_dot / y**2, still 0 where t is
+    return div_absorbing(neg(mul(t, y_dot)), mul(y, y))
+
+
+defjvp(div_absorbing_p, _absorbing_numerator, _absorbing_denominator)
+
+
+def div_absorbing_transpose(ct: Any, t: Any, y: Any) -> list[Any]:
+    assert not is_undefined(y), "div_absorbing is linear in its numerator only"
+    return [shape_ops.unbroadcast(div_absorbing(ct, y), t.aval), None]
+
+
+transpose_rules[div_absorbing_p] = div_absorbing_transpose
+
 
 def div_jvp(primals: Any, tangents: Any) -> Any:
     (x, y), (x_dot, y_dot) = primals, tangents
@@ -250,12 +291,14 @@ _make_chooser(min_p, lambda a, b: lt(a, b))
 
 def _pow_lhs(t: Any, x: Any, y: Any) -> Any:
     # y * x ** (y - 1), taken as 0 at x == y == 0 (where it is 0 * inf).
-    # Only that point is masked, so the slope's own derivative in y (1 / x
-    # at y == 0) survives elsewhere.
+    # There the base is replaced by 1, not the slope by 0: the slope is then
+    # y * 1 = 0 with finite derivatives, so higher derivatives of `x ** 0.0`
+    # at 0 are 0 rather than 0 * inf. Only that point is touched, so the
+    # slope's own derivative in y (1 / x at y == 0) survives elsewhere.
     one, zero = const(1, x), const(0, x)
-    slope = mul(y, pow(x, sub(y, one)))
     both_zero = and_p.bind(eq(x, zero), eq(y, zero))
-    return mul(t, select(both_zero, zero, slope))
+    safe_x = select(both_zero, one, x)
+    return mul(t, mul(y, pow(safe_x, sub(y, one))))
 
 
 def _pow_rhs(t: Any, x: Any, y: Any) -> Any:
@@ -391,7 +434,8 @@ def _logistic_tangent(t: Any, ans: Any, x: Any) -> Any:
 
 
 def _sqrt_tangent(t: Any, ans: Any, x: Any) -> Any:
-    return mul(t, div(const(0.5, ans), ans))
+    # infinite at 0, where a zero tangent stays zero
+    return div_absorbing(t, mul(const(2, ans), ans))
 
 
 defjvp_using_output(exp_p, _exp_tangent)
@@ -403,11 +447,11 @@ defjvp_using_output(sqrt_p, _sqrt_tangent)
 
 
 def _log_tangent(t: Any, x: Any) -> Any:
-    return div(t, x)
+    return div_absorbing(t, x)  # infinite at 0
 
 
 def _log1p_tangent(t: Any, x: Any) -> Any:
-    return div(t, add(x, const(1, x)))
+    return div_absorbing(t, add(x, const(1, x)))  # infinite at -1
 
 
 def _sin_tangent(t: Any, x: Any) -> Any:
@@ -803,3 +847,14 @@ exact_fallbacks.update(
     {sin_p: (_trig_guard, _call("np.sin")), cos_p: (_trig_guard, _call("np.cos"))}
 )
 transcendental.update({log_p, log1p_p, tan_p, pow_p})
+
+
+# div_absorbing's batching and lowering (registered here, after the tables)
+_broadcasting_batch(div_absorbing_p)
+
+
+def _absorbing_lowering(t: str, y: str, *, out_dtype: Any, **_: Any) -> str:
+    return _cast(f"({t} / {y}) if {t} != 0 else {literal(0, out_dtype)}", out_dtype)
+
+
+elementwise_lowerings[div_absorbing_p] = _absorbing_lowering
