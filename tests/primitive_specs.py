@@ -335,6 +335,14 @@ def _elementwise_specs() -> list[PrimitiveSpec]:
             )
         )  # fmt: skip
     specs.append(
+        # t / y, with 0 wherever t == 0 (the reference: numpy's quotient,
+        # which is 0 there for the nonzero y drawn)
+        PrimitiveSpec(
+            "div_absorbing", ew.div_absorbing_p, ew.div_absorbing, np.divide,
+            nary(ANY, NONZERO), FLOATS, order=2, linear=True, **_binary_errors(),
+        )
+    )  # fmt: skip
+    specs.append(
         # numpy raises for negative integer powers of integers.
         PrimitiveSpec(
             "pow/int", ew.pow_p, lax.pow, np.power, nary(ANY, Domain(0.0, 3.0)),
@@ -949,5 +957,9 @@ SPECS: tuple[PrimitiveSpec, ...] = tuple(
     + _shape_specs()
     + _dot_specs()
     + _higher_order_specs()
+    + __import__("specs_linalg").linalg_specs()  # imports this module's names
+    + __import__("specs_indexing").indexing_specs()
+    + __import__("specs_arrays").array_specs()
+    + __import__("specs_special").special_specs()
 )
 assert len({s.name for s in SPECS}) == len(SPECS), "spec names must be unique"

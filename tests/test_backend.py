@@ -21,6 +21,7 @@ import funcgrad.numpy as fnp
 from funcgrad.backend import compile_program, elementwise_lowerings, stats
 from funcgrad.core import ClosedJaxpr, Jaxpr, JaxprEqn, ShapedArray, Var
 from funcgrad.primitives import _elementwise as ew
+from funcgrad.primitives import _math as mp
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.transforms import add_any_p
 
@@ -39,10 +40,15 @@ UNARY_FLOAT = [
     ew.tanh_p,
     ew.sqrt_p,
     ew.logistic_p,
+    *(mp.sinh_p, mp.cosh_p, mp.arcsin_p, mp.arccos_p, mp.arctan_p, mp.arcsinh_p),
+    *(mp.arccosh_p, mp.arctanh_p, mp.exp2_p, mp.log2_p, mp.log10_p, mp.cbrt_p),
+    *(mp.floor_p, mp.ceil_p, mp.rint_p, mp.trunc_p, mp.signbit_p),
+    *(mp.erf_p, mp.erfc_p, mp.lgamma_p),
 ]
 UNARY_NUMERIC = [ew.neg_p, ew.abs_p, ew.sign_p, ew.stop_gradient_p]
 BINARY_NUMERIC = [ew.add_p, ew.sub_p, ew.mul_p, ew.max_p, ew.min_p, add_any_p]
-BINARY_FLOAT = [ew.div_p, ew.pow_p]
+BINARY_NUMERIC += [mp.fmod_p, mp.remainder_p]
+BINARY_FLOAT = [ew.div_p, ew.pow_p, ew.div_absorbing_p, mp.arctan2_p, mp.hypot_p]
 COMPARISONS = [ew.eq_p, ew.ne_p, ew.lt_p, ew.le_p, ew.gt_p, ew.ge_p]
 LOGIC = [ew.and_p, ew.or_p, ew.xor_p, ew.not_p]
 COVERED = (

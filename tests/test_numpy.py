@@ -256,6 +256,73 @@ for _name, _values, _grad, _bugs in [
 case("sin", "sin-0d", lambda xp, x: xp.sin(x), ())
 case("exp", "exp-3d", lambda xp, x: xp.exp(x), T)
 
+# The elementwise functions of issue 5 (their edges: tests/test_special.py).
+for _name, _values, _grad in [
+    ("sinh", "normal", True), ("cosh", "normal", True),
+    ("arcsin", "unit", True), ("arccos", "unit", True),
+    ("arctan", "normal", True), ("arcsinh", "normal", True),
+    ("arctanh", "unit", True), ("exp2", "normal", True),
+    ("log2", "positive", True), ("log10", "positive", True),
+    ("cbrt", "normal", True), ("fabs", "normal", True),
+    ("deg2rad", "normal", True), ("rad2deg", "normal", True),
+    ("degrees", "normal", True), ("radians", "normal", True),
+    ("sinc", "normal", True), ("floor", "normal", True), ("ceil", "normal", True),
+    ("rint", "normal", True), ("trunc", "normal", True), ("fix", "normal", True),
+    ("round", "normal", True), ("around", "normal", True),
+    ("nan_to_num", "normal", True), ("signbit", "normal", False),
+    ("isnan", "normal", False), ("isfinite", "normal", False),
+    ("isinf", "normal", False), ("isposinf", "normal", False),
+    ("isneginf", "normal", False),
+]:  # fmt: skip
+    case(
+        _name,
+        f"{_name}-2d",
+        lambda xp, x, _n=_name: getattr(xp, _n)(x),
+        M,
+        values=_values,
+        grad=_grad,
+        # integers and booleans fall outside (-1, 1)
+        dtypes=(np.float32, np.float64) if _values == "unit" else DTYPES,
+    )
+case("arccosh", "arccosh-2d", lambda xp, x: xp.arccosh(x + 1.5), M, values="positive")
+for _name in ("logaddexp", "logaddexp2"):
+    case(
+        _name,
+        f"{_name}-broadcast",
+        lambda xp, x, y, _n=_name: getattr(xp, _n)(x, y),
+        M,
+        (3,),
+    )
+# Indexing functions (their own tests: tests/test_indexing.py).
+case("sort", "sort-axis0", lambda xp, x: xp.sort(x, axis=0), M)
+case("argsort", "argsort-2d", lambda xp, x: xp.argsort(x), M, grad=False)
+_TAKE = np.array([2, 0, 2, 1])
+case("take", "take-axis1", lambda xp, x: xp.take(x, _TAKE, axis=1), M)
+_ALONG = np.array([[0, 2, 1], [1, 1, 0]])
+case(
+    "take_along_axis",
+    "take_along_axis-1",
+    lambda xp, x: xp.take_along_axis(x, _ALONG, axis=1),
+    M,
+)
+for _name, _values, _grad in [
+    ("arctan2", "normal", True), ("hypot", "normal", True),
+    ("copysign", "normal", True), ("heaviside", "normal", True),
+    ("fmod", "positive", True), ("remainder", "positive", True),
+    ("mod", "positive", True), ("floor_divide", "positive", True),
+    ("fmax", "normal", True), ("fmin", "normal", True),
+    ("float_power", "positive", True), ("divmod", "positive", False),
+]:  # fmt: skip
+    case(
+        _name,
+        f"{_name}-broadcast",
+        lambda xp, x, y, _n=_name: getattr(xp, _n)(x, y),
+        M,
+        (3,),
+        values=_values,
+        grad=_grad,
+    )
+
 # Binary ufuncs: broadcasting two arrays, and Python scalars on either side.
 _ARITHMETIC = ["add", "subtract", "multiply", "divide", "true_divide"]
 _ARITHMETIC += ["maximum", "minimum", "power"]
@@ -616,6 +683,16 @@ for _label, _fn, _shapes, _kw in [
         [M, M],
         {"values": "positive"},
     ),
+    ("x // 2", lambda x: x // 2, [M], {"dtypes": (np.float32, np.float64, np.int64)}),
+    ("7.5 // x", lambda x: 7.5 // x, [M], {"values": "positive"}),
+    ("x % 2.5", lambda x: x % 2.5, [M], {"dtypes": (np.float32, np.float64, np.int64)}),
+    ("x % y", lambda x, y: x % y, [M, (3,)], {"values": "positive"}),
+    (
+        "divmod(x, 3)",
+        lambda x: divmod(x, 3),
+        [M],
+        {"dtypes": (np.float64, np.int64), "grad": False},
+    ),
     ("x ** 2", lambda x: x**2, [M], {"bugs": {"bool": _BOOL_SQUARE}}),
     ("x ** 3", lambda x: x**3, [M], {}),
     ("x ** 0.5", lambda x: x**0.5, [M], {"values": "positive"}),
@@ -818,6 +895,10 @@ def test_jit_matches_numpy(c: Case, dtype: Any) -> None:
 # logaddexp2 in tests/test_stable_functions.py).
 _COVERED_ELSEWHERE = {"shape", "ndim", "size", "empty", "empty_like"}
 _COVERED_ELSEWHERE |= {"logaddexp", "logaddexp2"}
+# tests/test_indexing.py
+_COVERED_ELSEWHERE |= {"argsort", "at", "sort", "take", "take_along_axis"}
+# tests/test_arrays.py
+_COVERED_ELSEWHERE |= __import__("test_arrays").ARRAY_FUNCTIONS
 
 
 def test_every_public_function_has_a_case() -> None:
@@ -1213,29 +1294,19 @@ def test_random_basic_indices_and_their_gradients(data: Any) -> None:
     check_derivatives(lambda xp, a: a[index], (x,))
 
 
-@pytest.mark.parametrize(
-    "index",
-    [
-        np.array([0, 1]),
-        [0, 1],
-        (S(None), [0]),
-        np.array([True, False]),
-        (np.array([True, False]), 0),
-        True,
-    ],
-    ids=repr,
-)
-def test_advanced_indices_are_not_supported_on_traced_arrays(index: Any) -> None:
+# Advanced indices (integer arrays, boolean masks) are tested in
+# tests/test_indexing.py; a Python bool as an index is still refused.
+def test_a_python_bool_index_is_not_supported_on_traced_arrays() -> None:
     x = np.ones((2, 3))
-    x[index]  # numpy accepts each of these
+    x[True]  # numpy accepts it
     with pytest.raises(TypeError, match="not supported"):
-        fg.make_jaxpr(lambda a: a[index])(x)
+        fg.make_jaxpr(lambda a: a[True])(x)
     with pytest.raises(TypeError, match="not supported"):
-        fg.grad(lambda a: fnp.sum(a[index]))(x)
+        fg.grad(lambda a: fnp.sum(a[True]))(x)
 
 
-def test_a_traced_boolean_mask_is_not_supported() -> None:
-    with pytest.raises(TypeError, match="not supported"):
+def test_a_traced_boolean_mask_under_jit_points_to_where() -> None:
+    with pytest.raises(TypeError, match="where"):
         fg.make_jaxpr(lambda a: a[a > 0])(np.ones((2, 3)))
 
 
