@@ -196,7 +196,7 @@ def _tree_key(tree: PyTreeDef, leaves: list[Any], statics: tuple) -> tuple | Non
     leaf is a plain numpy array (the other leaves need `_avals`)."""
     key: list[Any] = [tree, statics]
     for x in leaves:
-        if type(x) is not np.ndarray:
+        if type(x) is not np.ndarray or not x.dtype.isnative:
             return None
         key.append((x.shape, x.dtype))
     return tuple(key)
@@ -206,7 +206,7 @@ def _array_key(args: tuple) -> tuple | None:
     """Shapes and dtypes of arguments that are all plain numpy arrays."""
     key = []
     for a in args:
-        if type(a) is not np.ndarray:
+        if type(a) is not np.ndarray or not a.dtype.isnative:
             return None
         key.append((a.shape, a.dtype))
     return tuple(key)

@@ -493,3 +493,27 @@ def test_clip_keeps_negative_zero_and_nan_like_numpy():
         got = fg.jit(lambda x: fnp.clip(x, 0, 3))(x)
     np.testing.assert_array_equal(got, np.clip(x, 0, 3))
     assert np.signbit(got[0])
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["whole-program", "kernels"])
+def test_float32_sums_accumulate_in_float64(whole):
+    """A running float32 sum of a million elements keeps about three digits;
+    compiled sums add in float64 and round once (numpy sums pairwise)."""
+    x = np.full(1_000_000, 0.1, np.float32)
+    x[0] = 1e8
+    exact = np.sum(x.astype(np.float64))  # the float32 values, summed exactly enough
+    fg.config.update("whole_program_max_size", 1 << 17 if whole else 0)
+    try:
+        total = fg.jit(lambda v: fnp.sum(v * 1.0))(x)
+        by_rows = fg.jit(lambda v: fnp.sum(v.reshape(1000, 1000) * 1.0, axis=1))(x)
+        mean = fg.jit(fnp.mean)(x[1:])
+    finally:
+        fg.config.update("whole_program_max_size", 1 << 17)
+    assert total.dtype == by_rows.dtype == mean.dtype == np.float32
+    assert total == np.float32(exact)
+    np.testing.assert_array_equal(
+        by_rows, x.astype(np.float64).reshape(1000, 1000).sum(axis=1).astype(np.float32)
+    )
+    # the float32 sum, then a float32 division: within one ulp
+    want = np.float32(np.mean(x[1:].astype(np.float64)))
+    np.testing.assert_array_max_ulp(mean, want, maxulp=1)

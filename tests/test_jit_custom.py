@@ -303,3 +303,18 @@ def test_checkpoint_in_forward_mode_batching_and_second_order():
         fg.grad(lambda xs: fnp.sum(fg.vmap(lambda x: _layer(w, x))(xs)))(xs),
         rtol=1e-12,
     )
+
+
+def test_big_endian_arrays_are_computed_in_native_byte_order():
+    """Arrays read from files may be big-endian; numba cannot compute on
+    them, and their dtype must not look different from the native one."""
+    x = np.arange(4.0).astype(">f8")
+    want = np.exp(np.arange(4.0)) * 2
+    for _ in range(2):  # the second call takes jit's cached path
+        np.testing.assert_allclose(fg.jit(lambda x: fnp.exp(x) * 2)(x), want)
+        np.testing.assert_allclose(fg.jit(lambda p: fnp.sum(p["w"]))({"w": x}), 6.0)
+    g = fg.grad(lambda x: fnp.sum(fnp.exp(x) * 2))(x)
+    np.testing.assert_allclose(g, want)
+    assert g.dtype == np.float64 and g.dtype.isnative
+    big = np.arange(300_000).astype(">i8")
+    assert int(fg.jit(fnp.sum)(big)) == int(np.arange(300_000).sum())

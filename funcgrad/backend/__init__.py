@@ -17,6 +17,7 @@ from funcgrad.backend._registry import (
     literal,
     reduction_lowerings,
     scalar_type,
+    summing_reductions,
     transcendental,
 )
 
@@ -30,6 +31,7 @@ __all__ = [
     "fusion_conditions",
     "literal",
     "reduction_lowerings",
+    "summing_reductions",
     "scalar_type",
     "stats",
     "transcendental",

@@ -21,7 +21,11 @@ from funcgrad.backend._kernels import (
     get_kernel,
     kernel_source,
 )
-from funcgrad.backend._registry import reduction_lowerings, transcendental
+from funcgrad.backend._registry import (
+    accumulator_dtype,
+    reduction_lowerings,
+    transcendental,
+)
 from funcgrad.backend._whole import whole_source
 from funcgrad.config import config
 from funcgrad.core import ClosedJaxpr, JaxprEqn, Literal, Var
@@ -116,19 +120,20 @@ class _GroupStep:
             for v in group.inputs
         ]
         reduced = {e.outvars[0]: e for e in group.eqns if is_reduction(e)}
-        # (var, shape allocated, dtype, identity to fill with or None, the
-        # shape the value has afterwards or None)
+        # (var, shape allocated, dtype allocated, identity to fill with or
+        # None, the shape the value has afterwards or None, its dtype)
         self.outputs = []
         for v in group.outputs:
             eqn = reduced.get(v)
+            dtype = v.aval.dtype
             if eqn is None:
-                self.outputs.append((v, group.shape, v.aval.dtype, None, None))
+                self.outputs.append((v, group.shape, dtype, None, None, dtype))
                 continue
             axes = eqn.params["axes"]
             shape = tuple(1 if k in axes else n for k, n in enumerate(group.shape))
             init, _ = reduction_lowerings[eqn.primitive]
-            dtype = v.aval.dtype
-            self.outputs.append((v, shape, dtype, init(dtype), v.aval.shape))
+            acc = accumulator_dtype(eqn.primitive, dtype)
+            self.outputs.append((v, shape, acc, init(dtype), v.aval.shape, dtype))
 
     def __call__(self, env: dict[Var, Any]) -> None:
         args: list[Any] = list(self.group.shape)
@@ -141,7 +146,7 @@ class _GroupStep:
                 x = np.asarray(x)
             args.append(x if aligned is None else x.reshape(aligned))
         outs = []
-        for _, shape, dtype, fill, _ in self.outputs:
+        for _, shape, dtype, fill, _, _ in self.outputs:
             out = np.empty(shape, dtype)
             if fill is not None:
                 out.fill(fill)
@@ -150,8 +155,12 @@ class _GroupStep:
         if kernel is None:
             kernel = self.kernels[id(self.group)] = _kernel_for(self.group)
         call_kernel(kernel, self.group, args + outs)
-        for (v, _, _, _, final), out in zip(self.outputs, outs):
-            env[v] = out if final is None else out.reshape(final)
+        for (v, _, acc, _, final, dtype), out in zip(self.outputs, outs):
+            if final is not None:
+                out = out.reshape(final)
+                if acc != dtype:
+                    out = out.astype(dtype)
+            env[v] = out
 
 
 class _EqnStep:

@@ -75,6 +75,18 @@ exact_fallbacks: dict[Primitive, ExactFallback] = {}
 # and how one element is folded into it, as source text.
 ReductionLowering = tuple[Callable[[np.dtype], str], Callable[[str, str], str]]
 reduction_lowerings: dict[Primitive, ReductionLowering] = {}
+# Reductions that add up their elements: a float32 one accumulates in
+# float64 (numpy sums pairwise; a plain running float32 sum of a million
+# elements loses most of its digits).
+summing_reductions: set[Primitive] = set()
+
+
+def accumulator_dtype(primitive: Primitive, dtype: Any) -> np.dtype:
+    """The dtype a fused reduction accumulates in."""
+    dtype = np.dtype(dtype)
+    if primitive in summing_reductions and dtype == np.float32:
+        return np.dtype(np.float64)
+    return dtype
 
 
 # How a primitive is written as a statement of a whole compiled program:

@@ -16,6 +16,7 @@ import numpy as np
 from funcgrad.backend._fusion import Group, is_reduction, unsupported_dtype
 from funcgrad.backend._kernels import aligned_shape, emit_loops
 from funcgrad.backend._registry import (
+    accumulator_dtype,
     array_lowerings,
     literal,
     lower_elementwise,
@@ -118,12 +119,16 @@ def _group_lines(
             keep = tuple(1 if k in axes else n for k, n in enumerate(shape))
             init, _ = reduction_lowerings[eqn.primitive]
             acc = f"{name}_acc"
-            lines.append(
-                f"    {acc} = np.full({keep}, {literal(init(v.aval.dtype), v.aval.dtype)}, {dtype})"
-            )
+            wide = _dtype(accumulator_dtype(eqn.primitive, v.aval.dtype))
+            identity = literal(init(v.aval.dtype), v.aval.dtype)
+            lines.append(f"    {acc} = np.full({keep}, {identity}, {wide})")
             outs.append(acc)
             if v.aval.shape == ():
-                finish.append(f"    {name} = {acc}.ravel()[0]")
+                finish.append(f"    {name} = {dtype}({acc}.ravel()[0])")
+            elif wide != dtype:
+                finish.append(
+                    f"    {name} = {acc}.reshape({v.aval.shape}).astype({dtype})"
+                )
             else:
                 finish.append(f"    {name} = {acc}.reshape({v.aval.shape})")
         else:

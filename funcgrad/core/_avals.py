@@ -117,7 +117,8 @@ def concrete_aval(x: Any) -> ShapedArray:
                 f"funcgrad cannot trace an array of dtype {x.dtype}; only "
                 f"boolean, integer, floating and complex arrays are supported."
             )
-        return ShapedArray(x.shape, x.dtype)
+        dtype = x.dtype if x.dtype.isnative else x.dtype.newbyteorder("=")
+        return ShapedArray(x.shape, dtype)
     dtype = _PYTHON_SCALAR_DTYPES.get(type(x))
     if dtype is not None:
         if type(x) is int and not -(2**63) <= x < 2**63:
@@ -149,4 +150,7 @@ def as_traceable(x: Any, where: str, hint: str) -> Any:
         raise FuncgradTypeError(
             f"{where} is a {type(x).__name__}, which funcgrad cannot trace. {hint}"
         ) from None
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
+    x = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if not x.dtype.isnative:  # big-endian data from a file: compute natively
+        x = x.astype(x.dtype.newbyteorder("="))
+    return x

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend import array_lowerings, reduction_lowerings
+from funcgrad.backend import array_lowerings, reduction_lowerings, summing_reductions
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import FuncgradTypeError, ShapeError
 from funcgrad.primitives import _elementwise as ew
@@ -293,16 +293,24 @@ def _min_combine(acc: str, x: str) -> str:
 
 
 reduction_lowerings[reduce_sum_p] = (_sum_init, _sum_combine)
+summing_reductions.add(reduce_sum_p)
 reduction_lowerings[reduce_max_p] = (_max_init, _max_combine)
 reduction_lowerings[reduce_min_p] = (_min_init, _min_combine)
 
 
 def _reduce_sum_statements(out: str, x: str, *, eqn: Any) -> list[str] | None:
     axes, ndim = eqn.params["axes"], eqn.invars[0].aval.ndim
+    dtype = eqn.outvars[0].aval.dtype
+    # numba's np.sum adds in the array's dtype, one element at a time:
+    # float32 is summed in float64 (as the fused reductions do)
+    if dtype == np.float32:
+        x = f"{x}.astype(np.float64)"
+    cast = "np.float32" if dtype == np.float32 else ""
     if len(axes) == ndim:
-        return [f"{out} = np.sum({x})"]
+        return [f"{out} = {cast}(np.sum({x}))"]
     if len(axes) == 1:
-        return [f"{out} = np.sum({x}, axis={axes[0]})"]
+        total = f"np.sum({x}, axis={axes[0]})"
+        return [f"{out} = {total}.astype(np.float32)" if cast else f"{out} = {total}"]
     return None
 
 
