@@ -740,3 +740,16 @@ def test_numpy_ufuncs_applied_to_tracers_route_to_funcgrad() -> None:
     q, r = fg.jit(np.divmod)(x, 0.75)
     _assert_same(q, np.floor_divide(x, 0.75))
     _assert_same(r, np.remainder(x, 0.75))
+
+
+def test_logsumexp_gradient_in_b_where_b_is_zero():
+    """A zero weight removes the entry's term, not its derivative in b:
+    d/db_i log(sum_j b_j exp(a_j)) = exp(a_i) / sum_j b_j exp(a_j)."""
+    a = np.array([0.0, -1.0, 2.0])
+    b = np.array([1.0, 0.0, 1.0])
+    g = fg.grad(lambda b: fsp.logsumexp(a, b=b))(b)
+    np.testing.assert_allclose(g, np.exp(a) / np.sum(b * np.exp(a)), rtol=1e-13)
+    # an unweighted entry larger than every weighted one, or infinite, counts as 0
+    for big in (1000.0, np.inf):
+        value = fsp.logsumexp(np.array([big, 1.0]), b=np.array([0.0, 1.0]))
+        assert float(value) == 1.0

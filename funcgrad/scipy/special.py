@@ -301,15 +301,23 @@ def logsumexp(
     1.791759469228055
     """
     a = to_inexact(a)
+    shift_from = a
     if b is not None:
         a, b = promote(a, b)
         dtype = inexact_dtype(get_aval(a).dtype)
         a, b = cast(a, dtype), cast(b, dtype)
-        # scipy's rule: an entry with weight 0 counts as exp(-inf) = 0
-        a = fnp.where(b == 0, -np.inf, a)
         shape = np.broadcast_shapes(fnp.shape(a), fnp.shape(b))
         a, b = fnp.broadcast_to(a, shape), fnp.broadcast_to(b, shape)
-    m = _shifted_max(a, axis)
+        # scipy's rule: an entry with weight 0 counts as 0, even at a = inf.
+        # It does not set the shift, and its term b * exp(a - m) is 0, but
+        # the derivative in b stays exp(a - m) / sum (it is not masked).
+        unweighted = b == 0
+        shift_from = fnp.where(unweighted, -np.inf, a)
+    m = _shifted_max(shift_from, axis)
+    if b is not None:
+        # exp(a - m) of an unweighted entry must not overflow (0 * inf):
+        # capped at exp(700), where its derivative in b is huge anyway
+        a = fnp.where(unweighted, fnp.minimum(a, m + 700.0), a)
     terms = fnp.exp(a - m)
     if b is not None:
         terms = terms * b
