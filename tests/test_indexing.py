@@ -547,3 +547,15 @@ def test_tracer_sort_method_is_refused_and_argsort_method_works() -> None:
     np.testing.assert_array_equal(fg.jit(lambda a: a.argsort())(x), [1, 0])
     with pytest.raises(FuncgradTypeError, match="funcgrad.numpy.sort"):
         fg.jit(lambda a: a.sort())(x)
+
+
+def test_take_with_mode_raise_refuses_traced_indices():
+    x = np.array([3.0, 1.0, 2.0, 1.0])
+    with pytest.raises(TypeError, match="mode='raise'"):
+        fg.jit(lambda a, i: fnp.take(a, i, mode="raise"))(x, np.array([9]))
+    # the default clamps traced indices; concrete ones are checked
+    np.testing.assert_array_equal(
+        fg.jit(lambda a, i: fnp.take(a, i))(x, np.array([9])), [1.0]
+    )
+    with pytest.raises(IndexError):
+        fg.jit(lambda a: fnp.take(a, np.array([9]), mode="raise"))(x)

@@ -533,6 +533,12 @@ def take(a: Any, indices: Any, axis: int | None = None, mode: str | None = None)
         )
     if is_eager(a, indices):
         return to_ndarray(np.take(a, indices, axis=axis, mode=mode or "raise"))
+    if mode == "raise" and isinstance(indices, Tracer):
+        raise FuncgradTypeError(
+            "`take(..., mode='raise')` cannot check traced indices (their "
+            "values are not known while tracing). Pass mode='clip', or leave "
+            "`mode` out to clamp out-of-range traced indices as documented."
+        )
     a, indices = as_operand(a), as_operand(indices)
     if axis is None:
         a, axis = shape_ops.reshape(a, (get_aval(a).size,)), 0
