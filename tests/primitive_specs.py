@@ -343,6 +343,12 @@ def _elementwise_specs() -> list[PrimitiveSpec]:
         )
     )  # fmt: skip
     specs.append(
+        PrimitiveSpec(
+            "mul_absorbing", ew.mul_absorbing_p, ew.mul_absorbing, np.multiply,
+            nary(ANY, ANY), FLOATS, order=2, linear=True, **_binary_errors(),
+        )
+    )  # fmt: skip
+    specs.append(
         # numpy raises for negative integer powers of integers.
         PrimitiveSpec(
             "pow/int", ew.pow_p, lax.pow, np.power, nary(ANY, Domain(0.0, 3.0)),

@@ -66,3 +66,52 @@ def test_unselected_pole_gives_zero(fn, inside):
         g = fg.grad(f)(x)
     want_inside = {fnp.log: 1.0, fnp.log1p: 1.0, fnp.sqrt: 0.5}[fn]
     np.testing.assert_allclose(g, [0.0, want_inside], rtol=1e-12)
+
+
+_UNSELECTED = {
+    "1/x": (lambda x: fnp.where(x > 0, 1 / x, 0.0), 0.0),
+    "x**0.5": (lambda x: fnp.where(x > 0, x**0.5, 0.0), 0.0),
+    "1/sqrt(x)": (lambda x: fnp.where(x > 0, 1 / fnp.sqrt(x), 0.0), 0.0),
+    "cbrt": (lambda x: fnp.where(x != 0, fnp.cbrt(x), 0.0), 0.0),
+    "arcsin": (lambda x: fnp.where(x < 1, fnp.arcsin(x), 0.0), 1.0),
+    "arctanh": (lambda x: fnp.where(x < 1, fnp.arctanh(x), 0.0), 1.0),
+    "log2": (lambda x: fnp.where(x > 0, fnp.log2(x), 0.0), 0.0),
+    "exp overflow": (lambda x: fnp.where(x < 100, fnp.exp(x), 0.0), 1000.0),
+    "sin(x)/x": (lambda x: fnp.where(x != 0, fnp.sin(x) / x, 1.0), 0.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_UNSELECTED))
+def test_unselected_branches_with_infinite_derivatives_give_zero(name):
+    f, x = _UNSELECTED[name]
+    with np.errstate(all="ignore"):  # numpy's own warnings for 1/0, log(0)
+        assert fg.grad(f)(x) == 0.0
+        assert fg.jit(fg.grad(f))(x) == 0.0
+        _, tangent = fg.jvp(f, (x,), (1.0,))
+    assert tangent == 0.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not yet: a product with an infinite *value* (mul's and "
+    "integer_pow's rules multiply by log(0) = -inf) still gives 0 * inf",
+)
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: fnp.where(x > 0, x * fnp.log(x), 0.0),
+        lambda x: fnp.where(x > 0, fnp.log(x) ** 2, 0.0),
+    ],
+    ids=["x*log(x)", "log(x)**2"],
+)
+def test_products_with_an_infinite_value_in_an_unselected_branch(f):
+    with np.errstate(all="ignore"):
+        assert fg.grad(f)(0.0) == 0.0
+
+
+def test_std_of_a_constant_has_the_zero_subgradient():
+    np.testing.assert_array_equal(fg.grad(fnp.std)(np.ones(3)), np.zeros(3))
+    x = np.array([1.0, 2.0, 4.0])
+    n = x.size
+    want = (x - x.mean()) / (n * np.std(x))
+    np.testing.assert_allclose(fg.grad(fnp.std)(x), want, rtol=1e-12)

@@ -108,12 +108,18 @@ def var(
 def std(
     a: Any, axis: Any = None, dtype: Any = None, ddof: int = 0, keepdims: bool = False
 ) -> Any:
-    """`numpy.std`: the square root of `var`."""
+    """`numpy.std`: the square root of `var`. At a constant input (variance
+    0, a kink like `norm`'s at 0) the derivative is the subgradient 0, not
+    NaN: the root is taken of 1 there and the result replaced by 0."""
     if is_eager(a):
         return to_ndarray(
             np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
         )
-    return ew.sqrt(var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+    v = var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    kind = get_aval(v).dtype
+    zero, one = np.zeros((), kind), np.ones((), kind)
+    constant = ew.eq(v, zero)
+    return ew.select(constant, zero, ew.sqrt(ew.select(constant, one, v)))
 
 
 def max(a: Any, axis: Any = None, keepdims: bool = False) -> Any:

@@ -246,21 +246,63 @@ def div_absorbing_transpose(ct: Any, t: Any, y: Any) -> list[Any]:
 transpose_rules[div_absorbing_p] = div_absorbing_transpose
 
 
+# The product counterpart: `mul_absorbing(t, d)` is `t * d`, except that an
+# exact zero `t` gives 0 even where `d` is inf or NaN (an overflowed exp, a
+# power's infinite slope). Linear in `t`.
+
+
+def _mul_absorbing_impl(t: Any, d: Any) -> Any:
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = np.multiply(t, d)
+    return np.asarray(np.where(np.asarray(t) == 0, np.zeros_like(product), product))
+
+
+mul_absorbing_p = _binary("mul_absorbing", _mul_absorbing_impl, kinds="f")
+
+
+def mul_absorbing(t: Any, d: Any) -> Any:
+    return mul_absorbing_p.bind(t, d)
+
+
+def _mul_absorbing_lhs(t_dot: Any, t: Any, d: Any) -> Any:
+    return mul_absorbing(t_dot, d)
+
+
+def _mul_absorbing_rhs(d_dot: Any, t: Any, d: Any) -> Any:
+    return mul_absorbing(t, d_dot)
+
+
+defjvp(mul_absorbing_p, _mul_absorbing_lhs, _mul_absorbing_rhs)
+
+
+def mul_absorbing_transpose(ct: Any, t: Any, d: Any) -> list[Any]:
+    assert not (is_undefined(t) and is_undefined(d)), "linear in one operand"
+    if is_undefined(t):
+        return [shape_ops.unbroadcast(mul_absorbing(ct, d), t.aval), None]
+    return [None, shape_ops.unbroadcast(mul_absorbing(t, ct), d.aval)]
+
+
+transpose_rules[mul_absorbing_p] = mul_absorbing_transpose
+
+
 def div_jvp(primals: Any, tangents: Any) -> Any:
     (x, y), (x_dot, y_dot) = primals, tangents
     ans = div(x, y)
     out: Any = Zero(get_aval(ans))
+    # zero tangents stay zero where y == 0 (docs/conventions.md)
     if type(x_dot) is not Zero:
-        out = _expand(div(x_dot, y), x, y)
+        out = _expand(div_absorbing(x_dot, y), x, y)
     if type(y_dot) is not Zero:
-        term = mul(y_dot, neg(div(ans, y)))
+        # -y_dot * ans / y, zero wherever y_dot (or, transposed, the
+        # cotangent) is, even at y == 0
+        term = mul_absorbing(y_dot, neg(div(ans, y)))
         out = term if type(out) is Zero else add(out, term)
     return ans, out
 
 
 def div_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
     assert is_undefined(x) and not is_undefined(y), "div is linear in its numerator"
-    return [shape_ops.unbroadcast(div(ct, y), x.aval), None]
+    return [shape_ops.unbroadcast(div_absorbing(ct, y), x.aval), None]
 
 
 jvp_rules[div_p] = div_jvp
@@ -298,14 +340,15 @@ def _pow_lhs(t: Any, x: Any, y: Any) -> Any:
     one, zero = const(1, x), const(0, x)
     both_zero = and_p.bind(eq(x, zero), eq(y, zero))
     safe_x = select(both_zero, one, x)
-    return mul(t, mul(y, pow(safe_x, sub(y, one))))
+    # infinite at x == 0 for y < 1, where a zero tangent stays zero
+    return mul_absorbing(t, mul(y, pow(safe_x, sub(y, one))))
 
 
 def _pow_rhs(t: Any, x: Any, y: Any) -> Any:
     # log(x) * x ** y, with log taken as 0 at x == 0 (where x ** y is 0 or 1).
     one, zero = const(1, x), const(0, x)
     safe_x = select(eq(x, zero), one, x)
-    return mul(t, mul(log(safe_x), pow(x, y)))
+    return mul_absorbing(t, mul(log(safe_x), pow(x, y)))
 
 
 defjvp(pow_p, _pow_lhs, _pow_rhs)
@@ -414,7 +457,7 @@ def sqrt(x: Any) -> Any:
 
 
 def _exp_tangent(t: Any, ans: Any, x: Any) -> Any:
-    return mul(t, ans)
+    return mul_absorbing(t, ans)  # ans may have overflowed to inf
 
 
 def _expm1_tangent(t: Any, ans: Any, x: Any) -> Any:
@@ -849,8 +892,10 @@ exact_fallbacks.update(
 transcendental.update({log_p, log1p_p, tan_p, pow_p})
 
 
-# div_absorbing's batching and lowering (registered here, after the tables)
+# div_absorbing's and mul_absorbing's batching and lowering (registered
+# here, after the tables)
 _broadcasting_batch(div_absorbing_p)
+_broadcasting_batch(mul_absorbing_p)
 
 
 def _absorbing_lowering(t: str, y: str, *, out_dtype: Any, **_: Any) -> str:
@@ -858,3 +903,10 @@ def _absorbing_lowering(t: str, y: str, *, out_dtype: Any, **_: Any) -> str:
 
 
 elementwise_lowerings[div_absorbing_p] = _absorbing_lowering
+
+
+def _mul_absorbing_lowering(t: str, d: str, *, out_dtype: Any, **_: Any) -> str:
+    return _cast(f"({t} * {d}) if {t} != 0 else {literal(0, out_dtype)}", out_dtype)
+
+
+elementwise_lowerings[mul_absorbing_p] = _mul_absorbing_lowering

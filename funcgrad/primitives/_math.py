@@ -101,29 +101,29 @@ def _cosh_tangent(t: Any, x: Any) -> Any:
 
 
 def _arcsin_tangent(t: Any, x: Any) -> Any:
-    return ew.div(t, ew.sqrt(_one_minus_square(x)))
+    return ew.div_absorbing(t, ew.sqrt(_one_minus_square(x)))
 
 
 def _arccos_tangent(t: Any, x: Any) -> Any:
-    return ew.neg(ew.div(t, ew.sqrt(_one_minus_square(x))))
+    return ew.neg(ew.div_absorbing(t, ew.sqrt(_one_minus_square(x))))
 
 
 def _arctan_tangent(t: Any, x: Any) -> Any:
-    return ew.div(t, ew.add(const(1, x), ew.mul(x, x)))
+    return ew.div_absorbing(t, ew.add(const(1, x), ew.mul(x, x)))
 
 
 def _arcsinh_tangent(t: Any, x: Any) -> Any:
     # hypot(x, 1) = sqrt(x^2 + 1) without overflow for large |x|.
-    return ew.div(t, hypot(x, const(1, x)))
+    return ew.div_absorbing(t, hypot(x, const(1, x)))
 
 
 def _arccosh_tangent(t: Any, x: Any) -> Any:
     one = const(1, x)
-    return ew.div(t, ew.mul(ew.sqrt(ew.sub(x, one)), ew.sqrt(ew.add(x, one))))
+    return ew.div_absorbing(t, ew.mul(ew.sqrt(ew.sub(x, one)), ew.sqrt(ew.add(x, one))))
 
 
 def _arctanh_tangent(t: Any, x: Any) -> Any:
-    return ew.div(t, _one_minus_square(x))
+    return ew.div_absorbing(t, _one_minus_square(x))
 
 
 defjvp(sinh_p, _sinh_tangent)
@@ -164,15 +164,15 @@ def _exp2_tangent(t: Any, ans: Any, x: Any) -> Any:
 
 
 def _log2_tangent(t: Any, x: Any) -> Any:
-    return ew.div(t, ew.mul(x, const(math.log(2), x)))
+    return ew.div_absorbing(t, ew.mul(x, const(math.log(2), x)))
 
 
 def _log10_tangent(t: Any, x: Any) -> Any:
-    return ew.div(t, ew.mul(x, const(math.log(10), x)))
+    return ew.div_absorbing(t, ew.mul(x, const(math.log(10), x)))
 
 
 def _cbrt_tangent(t: Any, ans: Any, x: Any) -> Any:
-    return ew.div(t, ew.mul(const(3, ans), ew.mul(ans, ans)))
+    return ew.div_absorbing(t, ew.mul(const(3, ans), ew.mul(ans, ans)))
 
 
 defjvp_using_output(exp2_p, _exp2_tangent)
