@@ -457,11 +457,12 @@ def test_solve_triangular_matches_scipy(
 
 
 def test_solve_triangular_on_stacks() -> None:
-    got = fg.jit(lambda a, b: fsla.solve_triangular(a, b, lower=True))(A, B[:, :, 0])
+    # a stack of right-hand sides is a stack of (n, 1) matrices, as in scipy
+    got = fg.jit(lambda a, b: fsla.solve_triangular(a, b, lower=True))(A, B[:, :, :1])
 
     for i in range(len(A)):
         want = sla.solve_triangular(A[i], B[i, :, 0], lower=True)
-        np.testing.assert_allclose(got[i], want, rtol=1e-10)
+        np.testing.assert_allclose(got[i, :, 0], want, rtol=1e-10)
 
 
 @pytest.mark.parametrize("lower", [True, False])
@@ -679,3 +680,20 @@ def test_multi_dot_matches_numpy_and_picks_numpys_order() -> None:
     first = next(e for e in program.eqns if e.primitive.name == "dot_general")
     assert [v.aval.shape for v in first.invars] == [(2, 6), (6, 1)]
     check_grads(lambda *xs: la.multi_dot(list(xs)), (a, b, c), order=2)
+
+
+def test_solve_triangular_broadcasts_a_stack_against_one_right_hand_side() -> None:
+    """As scipy: a 1-d `b` is a vector for every matrix of the stack, a 2-d
+    `b` one (n, k) matrix for all of them."""
+    rng = np.random.default_rng(3)
+    a = np.tril(rng.random((5, 3, 3))) + 3 * np.eye(3)
+    for b in (np.ones(3), np.ones((3, 2))):
+        want = sla.solve_triangular(a, b, lower=True)
+        got = fsla.solve_triangular(a, b, lower=True)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        c = (a, True)
+        np.testing.assert_allclose(
+            fsla.cho_solve(c, b), sla.cho_solve(c, b), rtol=1e-12
+        )
+    with pytest.raises(ValueError):
+        fsla.solve_triangular(a, np.ones((5, 3)), lower=True)

@@ -43,7 +43,8 @@ def _operands(name: str, a: Any, b: Any) -> tuple[Any, Any, bool]:
             f"`funcgrad.scipy.linalg.{name}` needs a square matrix or a stack "
             f"of them, shape (..., n, n), got a of shape {a_shape}."
         )
-    vector = len(b_shape) == len(a_shape) - 1
+    # as scipy (and numpy 2's solve): b is a vector only when it is 1-d
+    vector = len(b_shape) == 1
     n = a_shape[-1]
     if not b_shape or b_shape[-1 if vector else -2] != n:
         raise ShapeError(
