@@ -320,16 +320,26 @@ def test_eigenvectors_and_singular_vectors_have_correct_derivatives() -> None:
 # --- conventions at degenerate points -------------------------------------------
 
 
-def test_eigh_at_repeated_eigenvalues_is_finite_and_its_values_exact() -> None:
-    # eigh(I + t D) has eigenvalues 1 + t d, ascending for d = (1, 2, 3).
+def test_eigh_at_repeated_eigenvalues_is_exact_or_nan() -> None:
+    # eigh(I + t D) has eigenvalues 1 + t d, ascending for d = (1, 2, 3), and
+    # eigenvectors e_i for every t: exact derivatives along that path.
     d = np.diag([1.0, 2.0, 3.0])
 
     _, (w_dot, v_dot) = fg.jvp(la.eigh, (np.eye(3),), (d,))
 
     np.testing.assert_allclose(w_dot, [1.0, 2.0, 3.0])
-    assert np.all(np.isfinite(v_dot))
-    grad = fg.grad(lambda a: fnp.sum(la.eigh(a)[1] ** 3))(np.eye(3))
-    assert np.all(np.isfinite(grad))
+    np.testing.assert_array_equal(v_dot, np.zeros((3, 3)))
+    # functions of the eigenvalues alone: exact gradients at the tie
+    grad = fg.grad(lambda a: fnp.sum(la.eigh(a)[0] ** 3))(np.eye(3))
+    np.testing.assert_allclose(grad, 3 * np.eye(3), atol=1e-12)
+    # the eigenvectors at a tie have no derivative: NaN, not a finite guess
+    c = np.array([1.0, 2.0, 3.0])
+    grad = fg.grad(lambda a: fnp.sum(la.eigh(a)[1][:, 0] * c))(np.eye(3))
+    assert np.isnan(grad).any()
+    # nor has the Hessian of a function of the eigenvalues there (its true
+    # value, 2I for sum(s**2), needs the limit): NaN, as in JAX
+    h = fg.hessian(lambda a: fnp.sum(la.svd(a, compute_uv=False) ** 2))(np.eye(2))
+    assert np.isnan(h).any()
 
 
 def test_nuclear_norm_gradient_at_repeated_singular_values() -> None:

@@ -132,10 +132,22 @@ def _safe_reciprocal(x: Any) -> Any:
 
 
 def _gap_reciprocals(w: Any) -> Any:
-    """F[..., i, j] = 1 / (w_j - w_i), and 0 where w_i == w_j (the diagonal,
-    and any repeated value: there the eigenvector derivative does not exist
-    and that part of it is dropped)."""
-    return _safe_reciprocal(ew.sub(_row(w), _col(w)))
+    """F[..., i, j] = 1 / (w_j - w_i) off the diagonal, 0 on it, and NaN
+    where two different eigenvalues (singular values) are equal: there the
+    eigenvector derivative does not exist. Rules multiply it into their
+    tangent with `mul_absorbing`, so a tangent (or cotangent) that is zero
+    there stays zero: functions of the eigenvalues alone keep exact first
+    derivatives, and a direction that splits the tie without rotating the
+    tied eigenvectors keeps exact eigenvector derivatives; anything else is
+    NaN rather than a silently wrong finite number (docs/conventions.md)."""
+    gaps = ew.sub(_row(w), _col(w))
+    dtype = get_aval(gaps).dtype
+    n = get_aval(gaps).shape[-1]
+    off_diagonal = ~np.eye(n, dtype=bool)
+    zero = np.asarray(0, dtype)
+    tie = ew.and_p.bind(ew.eq(gaps, zero), off_diagonal)
+    reciprocal = _safe_reciprocal(gaps)
+    return ew.select(tie, np.asarray(np.nan, dtype), reciprocal)
 
 
 def _reflect_lower(t: Any) -> Any:
@@ -399,7 +411,7 @@ def eigh_jvp(primals: Any, tangents: Any, *, lower: bool) -> Any:
     sym = _reflect_lower(a_dot if lower else _mT(a_dot))
     rotated = _mm(_mT(v), _mm(sym, v))
     w_dot = _diag_part(rotated)
-    v_dot = _mm(v, ew.mul(_gap_reciprocals(w), rotated))
+    v_dot = _mm(v, ew.mul_absorbing(rotated, _gap_reciprocals(w)))
     return [w, v], [w_dot, v_dot]
 
 
@@ -514,8 +526,8 @@ def svd_jvp(
         return [s], [s_dot]
     f = _gap_reciprocals(ew.mul(s, s))
     ps, sp = ew.mul(p, _row(s)), ew.mul(_col(s), p)
-    u_dot = _mm(u, ew.mul(f, ew.add(ps, _mT(ps))))
-    v_dot = _mm(v, ew.mul(f, ew.add(sp, _mT(sp))))
+    u_dot = _mm(u, ew.mul_absorbing(ew.add(ps, _mT(ps)), f))
+    v_dot = _mm(v, ew.mul_absorbing(ew.add(sp, _mT(sp)), f))
     s_inv = _row(_safe_reciprocal(s))
     if m > n:
         u_dot = ew.add(u_dot, ew.mul(ew.sub(dav, _mm(u, p)), s_inv))
