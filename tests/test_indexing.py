@@ -559,3 +559,13 @@ def test_take_with_mode_raise_refuses_traced_indices():
     )
     with pytest.raises(IndexError):
         fg.jit(lambda a: fnp.take(a, np.array([9]), mode="raise"))(x)
+
+
+def test_error_messages_name_the_fix():
+    with pytest.raises(TypeError, match="astype"):
+        fg.jit(lambda x: x.at[1].divide(2.0))(np.arange(6).reshape(2, 3))
+    table = np.arange(20.0).reshape(4, 5)
+    with pytest.raises(fg.errors.ConcretizationError, match="take"):
+        fg.vmap(lambda i: table[:, i])(np.array([[0, 1], [2, -1]]))
+    got = fg.vmap(lambda i: fnp.take(table, i, axis=1))(np.array([[0, 1], [2, -1]]))
+    np.testing.assert_array_equal(got, np.stack([table[:, [0, 1]], table[:, [2, -1]]]))

@@ -773,6 +773,14 @@ for _label, _fn, _shapes, _kw in [
     (".dot(ones)", lambda x: x.dot(np.ones(3)), [M], {}),
     (".clip(-0.5, 0.5)", lambda x: x.clip(-0.5, 0.5), [M], {}),
     (".copy()", lambda x: x.copy(), [M], {}),
+    (".cumsum(axis=1)", lambda x: x.cumsum(axis=1), [M], {}),
+    (".cumprod()", lambda x: x.cumprod(), [M], {}),
+    (".trace()", lambda x: x.trace(), [(3, 3)], {}),
+    (".diagonal(1)", lambda x: x.diagonal(1), [(3, 4)], {}),
+    (".repeat(2, axis=0)", lambda x: x.repeat(2, axis=0), [M], {}),
+    (".any(axis=0)", lambda x: (x > 0.5).any(axis=0), [M], {"grad": False}),
+    (".all()", lambda x: (x > -5).all(), [M], {"grad": False}),
+    (".round(1)", lambda x: x.round(1), [M], {"dtypes": (np.float32, np.float64)}),
 ]:
     case(None, _label, lambda xp, *a, _f=_fn: _f(*a), *_shapes, eager=False, **_kw)
 

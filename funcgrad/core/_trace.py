@@ -296,7 +296,9 @@ class Tracer:
             f"through funcgrad's tracers, so the result would lose its "
             f"derivative or its place in the program. Use `funcgrad.numpy` "
             f"functions instead, or call numpy outside the transformed "
-            f"function."
+            f"function. (Indexing a numpy array with a traced index, "
+            f"`table[i]`, lands here too: write `funcgrad.numpy.take(table, "
+            f"i, axis=...)` or `funcgrad.numpy.at(table)[i].get()`.)"
         )
 
     def __iter__(self) -> Iterator[Any]:

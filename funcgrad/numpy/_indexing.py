@@ -443,6 +443,12 @@ class _IndexUpdate:
 
     def divide(self, values: Any) -> Any:
         """`x` with the elements at `index` divided by `values`."""
+        if get_aval(self._x).dtype.kind != "f":
+            raise FuncgradTypeError(
+                f"`.at[...].divide` needs a floating-point array, got "
+                f"{get_aval(self._x).str_short()} (numpy's `x[i] /= v` fails "
+                f"on integers too); convert with `x.astype(float)` first."
+            )
         values = self._cast(values)
         return self._apply("multiply", ew.div(np.ones((), values.dtype), values))
 

@@ -15,7 +15,15 @@ import numpy as np
 
 from funcgrad.core import Tracer
 from funcgrad.errors import FuncgradTypeError
-from funcgrad.numpy import _creation, _indexing, _linalg, _reductions, _shape, _ufuncs
+from funcgrad.numpy import (
+    _arrays,
+    _creation,
+    _indexing,
+    _linalg,
+    _reductions,
+    _shape,
+    _ufuncs,
+)
 from funcgrad.numpy._util import cast
 
 
@@ -126,6 +134,14 @@ _METHODS = {
     "dot": _linalg.dot,
     "clip": _ufuncs.clip,
     "copy": _creation.copy,
+    "all": _reductions.all,
+    "any": _reductions.any,
+    "round": _ufuncs.round,
+    "cumsum": _arrays.cumsum,
+    "cumprod": _arrays.cumprod,
+    "diagonal": _arrays.diagonal,
+    "trace": _arrays.trace,
+    "repeat": _arrays.repeat,
 }
 
 
