@@ -518,3 +518,33 @@ def test_float32_sums_accumulate_in_float64(whole):
     # the float32 sum, then a float32 division: within one ulp
     want = np.float32(np.mean(x[1:].astype(np.float64)))
     np.testing.assert_array_max_ulp(mean, want, maxulp=1)
+
+
+def test_programs_that_call_blas_keep_their_kernels_serial():
+    """numba's threads and OpenBLAS's spinning ones oversubscribe the cores
+    when they take turns; only programs without BLAS run parallel loops."""
+    x = np.linspace(-1.0, 1.0, 4096).reshape(64, 64)
+    fg.config.update("parallel_min_size", 1000)
+    fg.config.update("whole_program_max_size", 0)
+    try:
+        with_blas = compile_program(
+            fg.make_jaxpr(lambda a: fnp.tanh(a @ a) * 2.0 + 1.0)(x)
+        )
+        without = compile_program(fg.make_jaxpr(lambda a: fnp.tanh(a) * 2.0 + 1.0)(x))
+        np.testing.assert_allclose(
+            with_blas(x)[0], np.tanh(x @ x) * 2 + 1, rtol=1e-12, atol=1e-14
+        )
+        np.testing.assert_allclose(
+            without(x)[0], np.tanh(x) * 2 + 1, rtol=1e-12, atol=1e-14
+        )
+    finally:
+        fg.config.update("parallel_min_size", 1 << 18)
+        fg.config.update("whole_program_max_size", 1 << 17)
+
+    def parallel(program):
+        return [
+            k.targetoptions.get("parallel", False) for k in program.kernels.values()
+        ]
+
+    assert parallel(with_blas) == [False]
+    assert parallel(without) == [True]

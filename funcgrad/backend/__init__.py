@@ -18,6 +18,7 @@ from funcgrad.backend._registry import (
     reduction_lowerings,
     scalar_type,
     summing_reductions,
+    threaded_primitives,
     transcendental,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "literal",
     "reduction_lowerings",
     "summing_reductions",
+    "threaded_primitives",
     "scalar_type",
     "stats",
     "transcendental",

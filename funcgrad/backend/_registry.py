@@ -103,3 +103,8 @@ array_lowerings: dict[Primitive, ArrayLowering] = {}
 # lowerings in `_vecmath`). Large programs leave them to numpy; whole small
 # programs, where dispatch costs more than arithmetic, still compile them.
 transcendental: set[Primitive] = set()
+
+
+# Primitives whose implementations run on a threaded library (BLAS, LAPACK):
+# a program with one of them keeps its fused kernels serial.
+threaded_primitives: set[Primitive] = set()

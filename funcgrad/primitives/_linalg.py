@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.backend import array_lowerings
+from funcgrad.backend import array_lowerings, threaded_primitives
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import ShapeError
 from funcgrad.primitives import _shape as shape_ops
@@ -204,3 +204,5 @@ def dot_general_statements(out: str, x: str, y: str, *, eqn: Any) -> list[str] |
 
 
 array_lowerings[dot_general_p] = dot_general_statements
+
+threaded_primitives.add(dot_general_p)  # BLAS

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.backend import threaded_primitives
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import FuncgradTypeError, ShapeError
 from funcgrad.primitives import _elementwise as ew
@@ -539,3 +540,8 @@ def svd_jvp(
 
 jvp_rules[svd_p] = svd_jvp
 _one_operand_batch(svd_p)
+
+# LAPACK, through numpy.linalg
+threaded_primitives.update(
+    {solve_p, triangular_solve_p, cholesky_p, slogdet_p, eigh_p, qr_p, svd_p}
+)
