@@ -91,7 +91,8 @@ def row(name: str, case: Any) -> tuple[str, ...]:
 
     program = fg.make_jaxpr(fn)(*args)
     prims = set(_primitives(program.jaxpr))
-    out_float = all(v.aval.dtype.kind == "f" for v in program.jaxpr.outvars)
+    kept = [k for k, v in enumerate(program.jaxpr.outvars) if v.aval.dtype.kind == "f"]
+    out_float = bool(kept)  # integer outputs (a rank, a flag) are left out
     floats = _differentiable(args)
     if not floats or not out_float:
         forward = reverse = "n/a (integer or boolean)"
@@ -106,7 +107,8 @@ def row(name: str, case: Any) -> tuple[str, ...]:
                     full = list(args)
                     for k, x in zip(floats, xs):
                         full[k] = x
-                    return fn(*full)
+                    outs = fg.tree_util.tree_leaves(fn(*full))
+                    return [outs[k] for k in kept]
 
                 out, pullback = fg.vjp(partial, *[args[k] for k in floats])
                 pullback(fg.tree_util.tree_map(np.ones_like, out))
@@ -115,6 +117,83 @@ def row(name: str, case: Any) -> tuple[str, ...]:
     no_batch = sorted(p.name for p in prims if p not in batch_rules)
     vmap = "yes" if not no_batch else f"no ({', '.join(no_batch)})"
     return (f"`{name}`", "yes", forward, reverse, vmap, _compiled(prims))
+
+
+class _Probe:
+    """A sample call of a function outside `funcgrad.numpy`'s case tables:
+    `fn(xp, *args)` ignores `xp` and calls the function itself."""
+
+    dtypes = (np.float64,)
+
+    def __init__(self, label: str, call: Any, args: tuple) -> None:
+        # arrays are traced; anything else (an order, a tuple) stays static
+        self.label, self._call, self._all = label, call, args
+        self._traced = [k for k, a in enumerate(args) if isinstance(a, np.ndarray)]
+
+    def args(self, dtype: Any) -> tuple:
+        return tuple(self._all[k] for k in self._traced)
+
+    def fn(self, xp: Any, *args: Any) -> Any:
+        full = list(self._all)
+        for k, a in zip(self._traced, args):
+            full[k] = a
+        return self._call(*full)
+
+
+def _namespace_probes() -> dict[str, list[tuple[str, Any]]]:
+    """For each other namespace, (name, probe) for its public functions,
+    on well-conditioned samples (`python tests/coverage_table.py` lists a
+    function without a working sample as untested)."""
+    import funcgrad.nn as nn
+    import funcgrad.numpy.linalg as la
+    import funcgrad.scipy.linalg as sla
+    import funcgrad.scipy.special as special
+
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    spd = q @ np.diag([1.0, 2.0, 3.0]) @ q.T
+    lower = np.linalg.cholesky(spd)
+    vec = np.array([0.3, 0.5, 0.7])
+    tall = rng.standard_normal((4, 3))
+    unary = (vec,)
+    special_args: dict[str, tuple] = {
+        "polygamma": (1, vec),
+        "xlogy": (vec, vec),
+        "xlog1py": (vec, vec),
+    }
+    linalg_args: dict[str, tuple] = {
+        "solve": (spd, vec),
+        "lstsq": (tall, rng.standard_normal(4)),
+        "multi_dot": (spd, tall.T, tall),
+        "matrix_power": (spd, 3),
+        "vector_norm": (vec,),
+        "pinv": (tall,),
+    }
+    scipy_linalg_args: dict[str, tuple] = {
+        "solve_triangular": (lower, vec),
+        "cho_solve": ((lower, True), vec),
+        "cho_factor": (spd,),
+        "cholesky": (spd,),
+    }
+    nn_args: dict[str, tuple] = {"one_hot": (np.array([0, 2, 1]), 3)}
+
+    def probes(module: Any, table: dict, default: tuple) -> list[tuple[str, Any]]:
+        out = []
+        for name in sorted(getattr(module, "__all__", dir(module))):
+            fn = getattr(module, name)
+            if name.startswith("_") or not callable(fn) or isinstance(fn, type):
+                continue
+            if name == "multi_dot":  # takes its matrices as one list
+                fn = lambda *ms, _f=fn: _f(list(ms))  # noqa: E731
+            out.append((name, _Probe(name, fn, table.get(name, default))))
+        return out
+
+    return {
+        "funcgrad.numpy.linalg": probes(la, linalg_args, (spd,)),
+        "funcgrad.scipy.linalg": probes(sla, scipy_linalg_args, (spd,)),
+        "funcgrad.scipy.special": probes(special, special_args, unary),
+        "funcgrad.nn": probes(nn, nn_args, unary),
+    }
 
 
 def public_names() -> list[str]:
@@ -152,6 +231,8 @@ def table() -> str:
         "primitive has a batching rule (vmap), and how `jit` runs the",
         "primitives: fused into numba kernels, through BLAS, as steps of a",
         "whole compiled program, or through numpy (the primitive named).",
+        "The other namespaces (below the first table) are traced on fixed,",
+        "well-conditioned samples (`_namespace_probes` in the script).",
         "",
         "| function | values | forward | reverse | vmap | jit |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -170,6 +251,16 @@ def table() -> str:
             + ", ".join(f"`{n}`" for n in untested)
             + ".",
         ]
+    for namespace, probes in _namespace_probes().items():
+        lines += [
+            "",
+            f"## `{namespace}`",
+            "",
+            "| function | values | forward | reverse | vmap | jit |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for name, probe in probes:
+            lines.append("| " + " | ".join(row(name, probe)) + " |")
     return "\n".join(lines) + "\n"
 
 
