@@ -28,7 +28,7 @@ import numpy as np
 
 import funcgrad.numpy as fnp
 from funcgrad.core import get_aval
-from funcgrad.errors import FuncgradTypeError
+from funcgrad.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.numpy._util import as_operand, to_inexact
 from funcgrad.scipy.special import erfc, expit, logsumexp
 from funcgrad.scipy.special import log_softmax as _log_softmax
@@ -168,6 +168,11 @@ def one_hot(
         raise FuncgradTypeError(
             f"`funcgrad.nn.one_hot`: `num_classes` must be an int known while "
             f"tracing, got {type(num_classes).__name__}."
+        )
+    if num_classes < 0:
+        raise FuncgradValueError(
+            f"`funcgrad.nn.one_hot`: `num_classes` must be at least 0, got "
+            f"{num_classes}."
         )
     labels = as_operand(x)
     kind = get_aval(labels).dtype.kind

@@ -753,3 +753,8 @@ def test_logsumexp_gradient_in_b_where_b_is_zero():
     for big in (1000.0, np.inf):
         value = fsp.logsumexp(np.array([big, 1.0]), b=np.array([0.0, 1.0]))
         assert float(value) == 1.0
+
+
+def test_one_hot_refuses_a_negative_number_of_classes():
+    with pytest.raises(ValueError, match="num_classes"):
+        nn.one_hot(np.array([0, 1]), -1)
