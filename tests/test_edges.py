@@ -91,22 +91,22 @@ def test_unselected_branches_with_infinite_derivatives_give_zero(name):
     assert tangent == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet: a product with an infinite *value* (mul's and "
-    "integer_pow's rules multiply by log(0) = -inf) still gives 0 * inf",
-)
 @pytest.mark.parametrize(
-    "f",
+    ("f", "slope_at_2"),
     [
-        lambda x: fnp.where(x > 0, x * fnp.log(x), 0.0),
-        lambda x: fnp.where(x > 0, fnp.log(x) ** 2, 0.0),
+        (lambda x: fnp.where(x > 0, x * fnp.log(x), 0.0), np.log(2.0) + 1.0),
+        (lambda x: fnp.where(x > 0, fnp.log(x) ** 2, 0.0), np.log(2.0)),
     ],
     ids=["x*log(x)", "log(x)**2"],
 )
-def test_products_with_an_infinite_value_in_an_unselected_branch(f):
+def test_products_with_an_infinite_value_in_an_unselected_branch(f, slope_at_2):
+    # mul's and integer_pow's rules multiply by log(0) = -inf at 0
     with np.errstate(all="ignore"):
         assert fg.grad(f)(0.0) == 0.0
+        assert fg.jit(fg.grad(f))(0.0) == 0.0
+        assert fg.jvp(f, (0.0,), (1.0,))[1] == 0.0
+    # where the branch is selected the derivative is the true one
+    np.testing.assert_allclose(fg.grad(f)(2.0), slope_at_2, rtol=1e-14)
 
 
 def test_std_of_a_constant_has_the_zero_subgradient():

@@ -34,6 +34,7 @@ from funcgrad.primitives._util import (
 from funcgrad.transforms import (
     Zero,
     add_any_p,
+    add_tangents,
     batch_rules,
     defjvp,
     defjvp_using_output,
@@ -184,15 +185,22 @@ def neg_transpose(ct: Any, x: Any) -> list[Any]:
 transpose_rules[neg_p] = neg_transpose
 
 
-def _mul_lhs(t: Any, x: Any, y: Any) -> Any:
-    return mul(t, y)
+def mul_jvp(primals: Any, tangents: Any) -> Any:
+    # A zero tangent stays zero where the other factor is infinite
+    # (x * log(x) at 0); `x * x` makes one product, not two equal ones.
+    (x, y), (x_dot, y_dot) = primals, tangents
+    ans = mul(x, y)
+    if x is y and x_dot is y_dot and type(x_dot) is not Zero:
+        return ans, mul_absorbing(x_dot, add(x, x))
+    out: Any = Zero(get_aval(ans))
+    if type(x_dot) is not Zero:
+        out = add_tangents(out, mul_absorbing(x_dot, y))
+    if type(y_dot) is not Zero:
+        out = add_tangents(out, mul_absorbing(y_dot, x))
+    return ans, out
 
 
-def _mul_rhs(t: Any, x: Any, y: Any) -> Any:
-    return mul(x, t)
-
-
-defjvp(mul_p, _mul_lhs, _mul_rhs)
+jvp_rules[mul_p] = mul_jvp
 
 
 def mul_transpose(ct: Any, x: Any, y: Any) -> list[Any]:
@@ -388,7 +396,7 @@ def _integer_pow_tangent(t: Any, x: Any, *, y: int) -> Any:
     if y == 1:
         return t
     coefficient = mul(const(y, x), integer_pow(x, y - 1))
-    return mul(t, coefficient)
+    return mul_absorbing(t, coefficient)
 
 
 defjvp(integer_pow_p, _integer_pow_tangent)
