@@ -221,13 +221,18 @@ transpose_rules[mul_p] = mul_transpose
 # nothing (a derivative's internals are not the user's division).
 
 
-def _absorbing_impl(t: Any, y: Any) -> Any:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        quotient = np.true_divide(t, y)
-    return np.asarray(np.where(np.asarray(t) == 0, np.zeros_like(quotient), quotient))
+def _absorbing(numpy_fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`numpy_fn(t, y)`, with 0 wherever `t == 0`, and no warnings."""
+
+    def impl(t: Any, y: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = numpy_fn(t, y)
+        return np.asarray(np.where(np.asarray(t) == 0, np.zeros_like(out), out))
+
+    return impl
 
 
-div_absorbing_p = _binary("div_absorbing", _absorbing_impl, kinds="f")
+div_absorbing_p = _binary("div_absorbing", _absorbing(np.true_divide), kinds="f")
 
 
 def div_absorbing(t: Any, y: Any) -> Any:
@@ -259,13 +264,7 @@ transpose_rules[div_absorbing_p] = div_absorbing_transpose
 # power's infinite slope). Linear in `t`.
 
 
-def _mul_absorbing_impl(t: Any, d: Any) -> Any:
-    with np.errstate(invalid="ignore", over="ignore"):
-        product = np.multiply(t, d)
-    return np.asarray(np.where(np.asarray(t) == 0, np.zeros_like(product), product))
-
-
-mul_absorbing_p = _binary("mul_absorbing", _mul_absorbing_impl, kinds="f")
+mul_absorbing_p = _binary("mul_absorbing", _absorbing(np.multiply), kinds="f")
 
 
 def mul_absorbing(t: Any, d: Any) -> Any:
@@ -906,15 +905,13 @@ _broadcasting_batch(div_absorbing_p)
 _broadcasting_batch(mul_absorbing_p)
 
 
-def _absorbing_lowering(t: str, y: str, *, out_dtype: Any, **_: Any) -> str:
-    return _cast(f"({t} / {y}) if {t} != 0 else {literal(0, out_dtype)}", out_dtype)
+def _absorbing_lowering(symbol: str) -> Any:
+    def lowering(t: str, y: str, *, out_dtype: Any, **_: Any) -> str:
+        zero = literal(0, out_dtype)
+        return _cast(f"({t} {symbol} {y}) if {t} != 0 else {zero}", out_dtype)
+
+    return lowering
 
 
-elementwise_lowerings[div_absorbing_p] = _absorbing_lowering
-
-
-def _mul_absorbing_lowering(t: str, d: str, *, out_dtype: Any, **_: Any) -> str:
-    return _cast(f"({t} * {d}) if {t} != 0 else {literal(0, out_dtype)}", out_dtype)
-
-
-elementwise_lowerings[mul_absorbing_p] = _mul_absorbing_lowering
+elementwise_lowerings[div_absorbing_p] = _absorbing_lowering("/")
+elementwise_lowerings[mul_absorbing_p] = _absorbing_lowering("*")
