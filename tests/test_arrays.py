@@ -955,3 +955,20 @@ def test_every_array_function_is_exercised_here() -> None:
         n for n in ARRAY_FUNCTIONS if f".{n}(" not in source and f'"{n}"' not in source
     ]
     assert not missing, f"named but not exercised: {missing}"
+
+
+def test_nanstd_of_a_constant_has_the_zero_subgradient() -> None:
+    for x in (np.array([3.0, 3.0, 3.0]), np.array([3.0, 3.0, np.nan])):
+        np.testing.assert_array_equal(fg.grad(fnp.nanstd)(x), np.zeros(3))
+    x = np.array([1.0, 2.0, np.nan])
+    np.testing.assert_allclose(fg.grad(fnp.nanstd)(x), [-0.5, 0.5, 0.0])
+
+
+def test_nanargmax_of_an_all_nan_slice_is_minus_one_when_traced() -> None:
+    a = np.array([[np.nan, np.nan], [1.0, 2.0]])
+    with pytest.raises(ValueError):
+        fnp.nanargmax(a, axis=1)  # numpy raises; so does the eager path
+    np.testing.assert_array_equal(
+        fg.jit(lambda a: fnp.nanargmax(a, axis=1))(a), [-1, 1]
+    )
+    np.testing.assert_array_equal(fg.vmap(fnp.nanargmin)(a), [-1, 0])

@@ -548,3 +548,14 @@ def test_programs_that_call_blas_keep_their_kernels_serial():
 
     assert parallel(with_blas) == [False]
     assert parallel(without) == [True]
+
+
+def test_boolean_sums_and_products_inside_a_chain_are_or_and_and():
+    """numpy: True + True is True (then 1.0 in float), not 2."""
+    b = np.array([True, True, False, False])
+    c = np.array([True, False, True, False])
+    fg.config.update("min_fusion_size", 2)
+    for f in (lambda a, b: (a + b) * 0.5, lambda a, b: (a * b) + 0.25):
+        program = compile_program(fg.make_jaxpr(f)(b, c))
+        assert program.num_kernels == 1 or program.whole is not None
+        np.testing.assert_array_equal(program(b, c)[0], f(b, c))

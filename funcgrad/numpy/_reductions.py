@@ -115,7 +115,14 @@ def std(
         return to_ndarray(
             np.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
         )
-    v = var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    return _root_with_zero_subgradient(
+        var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    )
+
+
+def _root_with_zero_subgradient(v: Any) -> Any:
+    """sqrt(v), with derivative 0 where v == 0 (the root is taken of 1
+    there and the result replaced by 0)."""
     kind = get_aval(v).dtype
     zero, one = np.zeros((), kind), np.ones((), kind)
     constant = ew.eq(v, zero)
@@ -255,12 +262,13 @@ def _keep_or_drop(kept: Any, axis: Any, keepdims: bool) -> Any:
 def nanstd(
     a: Any, axis: Any = None, dtype: Any = None, ddof: int = 0, keepdims: bool = False
 ) -> Any:
-    """`numpy.nanstd`: the square root of `nanvar`."""
+    """`numpy.nanstd`: the square root of `nanvar`, with the subgradient 0
+    at a constant input, like `std`."""
     if is_eager(a):
         return to_ndarray(
             np.nanstd(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
         )
-    return ew.sqrt(nanvar(a, axis, dtype, ddof, keepdims))
+    return _root_with_zero_subgradient(nanvar(a, axis, dtype, ddof, keepdims))
 
 
 def _nan_choose(name: str, fn: Any, a: Any, axis: Any, keepdims: bool) -> Any:
@@ -288,18 +296,28 @@ def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 
 def nanargmax(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    """`numpy.nanargmax`: `argmax` ignoring NaNs (an all-NaN slice gives the
-    index 0 here, where numpy raises)."""
+    """`numpy.nanargmax`: `argmax` ignoring NaNs. An all-NaN slice raises
+    eagerly, as in numpy; inside a transform (where it cannot raise) it
+    gives -1, as in JAX, never an index that looks valid."""
     if is_eager(a):
         return to_ndarray(np.nanargmax(a, axis=axis, keepdims=keepdims))
-    return argmax(_without_nans(as_operand(a), -np.inf), axis, keepdims)
+    return _nan_arg(argmax, -np.inf, a, axis, keepdims)
 
 
 def nanargmin(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """`numpy.nanargmin`: `argmin` ignoring NaNs (see `nanargmax`)."""
     if is_eager(a):
         return to_ndarray(np.nanargmin(a, axis=axis, keepdims=keepdims))
-    return argmin(_without_nans(as_operand(a), np.inf), axis, keepdims)
+    return _nan_arg(argmin, np.inf, a, axis, keepdims)
+
+
+def _nan_arg(fn: Any, fill: float, a: Any, axis: Any, keepdims: bool) -> Any:
+    x = as_operand(a)
+    index = fn(_without_nans(x, fill), axis, keepdims)
+    if get_aval(x).dtype.kind not in "fc":
+        return index
+    all_nan = all(_isnan(x), axis, keepdims=keepdims)
+    return ew.select(all_nan, np.asarray(-1, get_aval(index).dtype), index)
 
 
 # --- logical and counting reductions ----------------------------------------------

@@ -770,7 +770,13 @@ batch_rules[add_any_p] = add_any_batch
 
 
 def _infix(symbol: str) -> Any:
-    def lowering(a: str, b: str, **_: Any) -> str:
+    # numpy adds booleans as `or` and multiplies them as `and`; numba's
+    # `True + True` would be the integer 2
+    boolean = {"+": "|", "*": "&"}.get(symbol, symbol)
+
+    def lowering(a: str, b: str, *, out_dtype: Any = None, **_: Any) -> str:
+        if out_dtype is not None and np.dtype(out_dtype) == np.bool_:
+            return f"({a} {boolean} {b})"
         return f"({a} {symbol} {b})"
 
     return lowering
