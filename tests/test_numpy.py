@@ -293,6 +293,40 @@ for _name in ("logaddexp", "logaddexp2"):
         M,
         (3,),
     )
+# Positions in a sorted array and linear interpolation.
+_XP = np.array([-1.5, -0.5, 0.25, 1.0, 1.75])
+_FP = np.array([2.0, -1.0, 0.5, 3.0, 1.0])
+case(
+    "interp", "interp-x", lambda xp, x: xp.interp(x, _XP, _FP), M, dtypes=(np.float64,)
+)
+case(
+    "interp",
+    "interp-fp",
+    lambda xp, f: xp.interp(np.array([-2.0, -0.75, 0.3, 1.8]), _XP, f),
+    (5,),
+    dtypes=(np.float64,),
+)
+case(
+    "interp",
+    "interp-left-right",
+    lambda xp, x: xp.interp(x, _XP, _FP, left=-3.0, right=4.0),
+    T,
+    dtypes=(np.float32, np.float64),
+)
+case(
+    "searchsorted",
+    "searchsorted-left",
+    lambda xp, v: xp.searchsorted(_XP, v),
+    M,
+    grad=False,
+)
+case(
+    "searchsorted",
+    "searchsorted-right",
+    lambda xp, v: xp.searchsorted(_XP, v, side="right"),
+    M,
+    grad=False,
+)
 # Indexing functions (their own tests: tests/test_indexing.py).
 case("sort", "sort-axis0", lambda xp, x: xp.sort(x, axis=0), M)
 case("argsort", "argsort-2d", lambda xp, x: xp.argsort(x), M, grad=False)

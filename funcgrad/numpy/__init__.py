@@ -83,6 +83,7 @@ from funcgrad.numpy._creation import (
 )
 from funcgrad.numpy._einsum import einsum
 from funcgrad.numpy._indexing import argsort, at, sort, take, take_along_axis
+from funcgrad.numpy._interp import interp, searchsorted
 from funcgrad.numpy._linalg import dot, inner, matmul, outer, tensordot, vdot
 from funcgrad.numpy._numeric import (
     allclose,
