@@ -758,3 +758,11 @@ def test_logsumexp_gradient_in_b_where_b_is_zero():
 def test_one_hot_refuses_a_negative_number_of_classes():
     with pytest.raises(ValueError, match="num_classes"):
         nn.one_hot(np.array([0, 1]), -1)
+
+
+def test_psi_is_digamma():
+    x = np.array([0.3, 1.0, 4.5])
+    np.testing.assert_allclose(fsp.psi(x), sp.psi(x), rtol=1e-13)
+    np.testing.assert_allclose(
+        fg.grad(lambda v: fnp.sum(fsp.psi(v)))(x), sp.polygamma(1, x), rtol=1e-12
+    )
