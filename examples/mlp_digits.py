@@ -27,6 +27,7 @@ from sklearn.preprocessing import StandardScaler
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad.nn import one_hot
 from funcgrad.tree_util import tree_leaves, tree_map
 
 try:
@@ -61,12 +62,6 @@ def load_data(
     # Fit the scaling on the training split only, so no test data leaks in.
     scaler = StandardScaler().fit(x_train)
     return scaler.transform(x_train), scaler.transform(x_test), y_train, y_test
-
-
-def one_hot(labels: np.ndarray) -> np.ndarray:
-    # Built with plain numpy outside the loss: traced arrays do not support
-    # integer-array indexing yet, and labels need no derivative anyway.
-    return np.eye(NUM_CLASSES)[labels]
 
 
 # --- model --------------------------------------------------------------------
@@ -201,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rng = np.random.default_rng(args.seed)
     x_train, x_test, y_train, y_test = load_data(args.test_size, args.seed)
-    y_train_one_hot = one_hot(y_train)
+    y_train_one_hot = one_hot(y_train, NUM_CLASSES)
 
     sizes = [x_train.shape[1], *args.hidden, NUM_CLASSES]
     params = init_params(sizes, rng)

@@ -26,12 +26,11 @@ import time
 from typing import Any
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from mlp_digits import load_data  # the same split and scaling
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad.nn import one_hot
 from funcgrad.tree_util import tree_leaves, tree_map
 
 NUM_CLASSES = 10
@@ -40,28 +39,6 @@ Params = dict[str, np.ndarray]
 
 
 # --- data ---------------------------------------------------------------------
-
-
-def load_data(
-    test_size: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Standardized train and test features and integer labels."""
-    digits = load_digits()
-    x_train, x_test, y_train, y_test = train_test_split(
-        digits.data,
-        digits.target,
-        test_size=test_size,
-        random_state=seed,
-        stratify=digits.target,
-    )
-    scaler = StandardScaler().fit(x_train)
-    return scaler.transform(x_train), scaler.transform(x_test), y_train, y_test
-
-
-def one_hot(labels: np.ndarray) -> np.ndarray:
-    # Traced arrays have no integer-array indexing, so labels enter the loss
-    # as one-hot rows built here with numpy.
-    return np.eye(NUM_CLASSES)[labels]
 
 
 # --- model --------------------------------------------------------------------
@@ -142,7 +119,7 @@ def train(
     args: argparse.Namespace,
     rng: np.random.Generator,
 ) -> Params:
-    y_one_hot = one_hot(y)
+    y_one_hot = one_hot(y, NUM_CLASSES)
     clipped = []
     for step in range(1, args.steps + 1):
         batch = rng.choice(len(x), size=args.batch_size, replace=False)
@@ -297,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"held-out accuracy: {test_acc:.1%}")
     print()
 
-    y_one_hot = one_hot(y_train)
+    y_one_hot = one_hot(y_train, NUM_CLASSES)
     grads, vmap_seconds = timed_per_example_grads(params, x_train, y_one_hot)
     summarize(params, x_train, y_train, grads, args.top)
     count = min(args.check_examples, len(x_train))
