@@ -115,3 +115,19 @@ def test_std_of_a_constant_has_the_zero_subgradient():
     n = x.size
     want = (x - x.mean()) / (n * np.std(x))
     np.testing.assert_allclose(fg.grad(fnp.std)(x), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda x: fnp.where(x < 100, fnp.sinh(x), 0.0),
+        lambda x: fnp.where(x < 100, fnp.cosh(x), 0.0),
+        lambda x: fnp.where(x < 100, fnp.exp2(x), 0.0),
+        lambda x: fnp.where(x < 100, fnp.expm1(x), 0.0),
+    ],
+    ids=["sinh", "cosh", "exp2", "expm1"],
+)
+def test_overflowing_functions_in_an_unselected_branch_give_zero(f):
+    with np.errstate(all="ignore"):
+        assert fg.grad(f)(2000.0) == 0.0
+        assert fg.jit(fg.grad(f))(2000.0) == 0.0

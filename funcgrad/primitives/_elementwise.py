@@ -468,11 +468,11 @@ def _exp_tangent(t: Any, ans: Any, x: Any) -> Any:
 
 
 def _expm1_tangent(t: Any, ans: Any, x: Any) -> Any:
-    return mul(t, add(ans, const(1, ans)))
+    return mul_absorbing(t, add(ans, const(1, ans)))
 
 
 def _tan_tangent(t: Any, ans: Any, x: Any) -> Any:
-    return mul(t, add(const(1, ans), mul(ans, ans)))
+    return mul_absorbing(t, add(const(1, ans), mul(ans, ans)))
 
 
 def _tanh_tangent(t: Any, ans: Any, x: Any) -> Any:

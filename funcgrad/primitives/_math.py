@@ -93,11 +93,11 @@ def _one_minus_square(x: Any) -> Any:
 
 
 def _sinh_tangent(t: Any, x: Any) -> Any:
-    return ew.mul(t, cosh(x))
+    return ew.mul_absorbing(t, cosh(x))
 
 
 def _cosh_tangent(t: Any, x: Any) -> Any:
-    return ew.mul(t, sinh(x))
+    return ew.mul_absorbing(t, sinh(x))
 
 
 def _arcsin_tangent(t: Any, x: Any) -> Any:
@@ -160,7 +160,7 @@ def cbrt(x: Any) -> Any:
 
 
 def _exp2_tangent(t: Any, ans: Any, x: Any) -> Any:
-    return ew.mul(t, ew.mul(ans, const(math.log(2), ans)))
+    return ew.mul_absorbing(t, ew.mul(ans, const(math.log(2), ans)))
 
 
 def _log2_tangent(t: Any, x: Any) -> Any:
@@ -388,7 +388,7 @@ def _erfc_tangent(t: Any, x: Any) -> Any:
 
 
 def _lgamma_tangent(t: Any, x: Any) -> Any:
-    return ew.mul(t, digamma(x))
+    return ew.mul_absorbing(t, digamma(x))
 
 
 defjvp(erf_p, _erf_tangent)
@@ -429,7 +429,7 @@ def erfinv(x: Any) -> Any:
 
 def _erfinv_tangent(t: Any, ans: Any, x: Any) -> Any:
     half_sqrt_pi = const(math.sqrt(math.pi) / 2, ans)
-    return ew.mul(t, ew.mul(half_sqrt_pi, ew.exp(ew.mul(ans, ans))))
+    return ew.mul_absorbing(t, ew.mul(half_sqrt_pi, ew.exp(ew.mul(ans, ans))))
 
 
 defjvp_using_output(erfinv_p, _erfinv_tangent)
@@ -517,11 +517,11 @@ def polygamma(n: int, x: Any) -> Any:
 
 
 def _digamma_tangent(t: Any, x: Any) -> Any:
-    return ew.mul(t, polygamma(1, x))
+    return ew.mul_absorbing(t, polygamma(1, x))
 
 
 def _polygamma_tangent(t: Any, x: Any, *, n: int) -> Any:
-    return ew.mul(t, polygamma(n + 1, x))
+    return ew.mul_absorbing(t, polygamma(n + 1, x))
 
 
 defjvp(digamma_p, _digamma_tangent)
