@@ -33,6 +33,7 @@ from funcgrad.backend import (  # noqa: E402
     array_lowerings,
     elementwise_lowerings,
     reduction_lowerings,
+    threaded_primitives,
 )
 from funcgrad.core import ClosedJaxpr, Jaxpr, Primitive  # noqa: E402
 from funcgrad.transforms import batch_rules, jvp_rules  # noqa: E402
@@ -52,8 +53,8 @@ def _primitives(jaxpr: Jaxpr) -> Iterator[Primitive]:
 def _compiled(primitives: set[Primitive]) -> str:
     kinds = set()
     for p in primitives:
-        if p.name == "dot_general":
-            kinds.add("BLAS")
+        if p in threaded_primitives:
+            kinds.add("BLAS/LAPACK")
         elif p in elementwise_lowerings or p in reduction_lowerings:
             kinds.add("fused")
         elif p in array_lowerings:
@@ -229,7 +230,7 @@ def table() -> str:
         "the columns say whether every primitive of the program has a jvp",
         "rule (forward), whether `vjp` then runs (reverse), whether every",
         "primitive has a batching rule (vmap), and how `jit` runs the",
-        "primitives: fused into numba kernels, through BLAS, as steps of a",
+        "primitives: fused into numba kernels, through BLAS or LAPACK, as steps of a",
         "whole compiled program, or through numpy (the primitive named).",
         "The other namespaces (below the first table) are traced on fixed,",
         "well-conditioned samples (`_namespace_probes` in the script).",
