@@ -4,6 +4,7 @@ Operands of a binary function must share a dtype (they broadcast as numpy
 does); axes are explicit tuples. `funcgrad.numpy` is built on these.
 """
 
+from funcgrad.lax._control import cond, fori_loop, map, scan, switch, while_loop
 from funcgrad.primitives._cumulative import cummax, cummin, cumprod, cumsum
 from funcgrad.primitives._elementwise import (
     abs,
@@ -94,6 +95,12 @@ from funcgrad.primitives._shape import (
 )
 
 __all__ = [
+    "cond",
+    "fori_loop",
+    "map",
+    "scan",
+    "switch",
+    "while_loop",
     "abs",
     "add",
     "arccos",
