@@ -37,14 +37,13 @@ from funcgrad.core import (
     get_aval,
     is_inexact,
 )
-from funcgrad.errors import FuncgradError, FuncgradTypeError, MissingRuleError
+from funcgrad.errors import FuncgradError, FuncgradTypeError
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._custom import closure_convert
 from funcgrad.primitives._reductions import reduce_max
 from funcgrad.transforms import (
     Zero,
-    add_tangents,
     backward_pass,
     batch_rules,
     is_undefined,
@@ -548,7 +547,7 @@ def scan_transpose(
     ct_ys = list(cts[num_carry:])
     ys_nz = [type(c) is not Zero for c in ct_ys]
     avals = avals_of(jaxpr.invars)
-    a_consts, a_carry, a_xs = split(avals, num_consts, num_carry)
+    a_consts, a_carry, _ = split(avals, num_consts, num_carry)
     res_c = [c for c, lin in zip(consts, lin_c) if not lin]
     res_x = [x for x, lin in zip(xs, lin_x) if not lin]
     acc_avals = [a for a, lin in zip(a_consts, lin_c) if lin]
@@ -854,7 +853,7 @@ def while_jvp(
     n_bc, n_carry = len(bc), len(carry)
     while True:
         grown = list(d_carry)
-        n_tbc, n_tc = sum(d_bc), sum(d_carry)
+        n_tbc = sum(d_bc)
 
         def joint_body(*args: Any, d_carry: list[bool] = d_carry) -> list[Any]:
             b, tb, c, tc = split(args, n_bc, n_tbc, n_carry)
