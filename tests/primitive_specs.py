@@ -967,5 +967,6 @@ SPECS: tuple[PrimitiveSpec, ...] = tuple(
     + __import__("specs_indexing").indexing_specs()
     + __import__("specs_arrays").array_specs()
     + __import__("specs_special").special_specs()
+    + __import__("specs_control").control_specs()
 )
 assert len({s.name for s in SPECS}) == len(SPECS), "spec names must be unique"
