@@ -9,7 +9,7 @@ Write a pure function with `funcgrad.numpy`; `grad`, `jvp`, `vjp` and
 6.0
 """
 
-from funcgrad import lax, nn, test_util, tree_util
+from funcgrad import debug, lax, nn, test_util, tree_util
 from funcgrad import numpy as numpy  # installs array methods on tracers
 from funcgrad._api import (
     grad,
@@ -38,6 +38,7 @@ __all__ = [
     "config",
     "custom_jvp",
     "custom_vjp",
+    "debug",
     "Jaxpr",
     "grad",
     "hessian",

@@ -17,6 +17,7 @@ import numpy as np
 
 from funcgrad.core._avals import ShapedArray
 from funcgrad.core._primitive import Primitive
+from funcgrad.core._source import SourceInfo, state
 from funcgrad.errors import FuncgradError
 
 
@@ -49,9 +50,9 @@ Atom = Var | Literal
 
 
 class JaxprEqn:
-    """`outvars = primitive[params] invars`."""
+    """`outvars = primitive[params] invars`, recorded at `source`."""
 
-    __slots__ = ("invars", "outvars", "params", "primitive")
+    __slots__ = ("invars", "outvars", "params", "primitive", "source")
 
     def __init__(
         self,
@@ -59,11 +60,13 @@ class JaxprEqn:
         invars: Sequence[Atom],
         params: dict[str, Any],
         outvars: Sequence[Var],
+        source: SourceInfo | None = None,
     ) -> None:
         self.primitive = primitive
         self.invars = list(invars)
         self.params = params
         self.outvars = list(outvars)
+        self.source = source
 
     def __repr__(self) -> str:
         return f"JaxprEqn({self.primitive.name}, {len(self.invars)} in)"
@@ -90,6 +93,12 @@ class Jaxpr:
         return pp_jaxpr(self)
 
     __repr__ = __str__
+
+    def pretty(self, source: bool = False) -> str:
+        """The program as text; with `source`, each equation ends with the
+        user's line that made it (`# file.py:12 (f)`, `[backward]` for the
+        equations of a backward pass)."""
+        return pp_jaxpr(self, source=source)
 
 
 class ClosedJaxpr:
@@ -122,6 +131,10 @@ class ClosedJaxpr:
 
     __repr__ = __str__
 
+    def pretty(self, source: bool = False) -> str:
+        """The program as text; see `Jaxpr.pretty`."""
+        return pp_jaxpr(self.jaxpr, source=source)
+
 
 # --- evaluation ---------------------------------------------------------------
 
@@ -140,11 +153,17 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
         )
     env.update(zip(jaxpr.constvars, consts))
     env.update(zip(jaxpr.invars, args))
-    for eqn in jaxpr.eqns:
-        outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
-        if not eqn.primitive.multiple_results:
-            outs = [outs]
-        env.update(zip(eqn.outvars, outs))
+    # What this records or raises is attributed to the equation replayed.
+    previous = state.override
+    try:
+        for eqn in jaxpr.eqns:
+            state.override = eqn.source or previous
+            outs = eqn.primitive.bind(*map(read, eqn.invars), **eqn.params)
+            if not eqn.primitive.multiple_results:
+                outs = [outs]
+            env.update(zip(eqn.outvars, outs))
+    finally:
+        state.override = previous
     return [read(v) for v in jaxpr.outvars]
 
 
@@ -156,7 +175,7 @@ def dce_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any]) -> tuple[Jaxpr, list[Any]]:
     live: set[Var] = {v for v in jaxpr.outvars if type(v) is Var}
     kept: list[JaxprEqn] = []
     for eqn in reversed(jaxpr.eqns):
-        if any(v in live for v in eqn.outvars):
+        if eqn.primitive.effectful or any(v in live for v in eqn.outvars):
             kept.append(eqn)
             live.update(v for v in eqn.invars if type(v) is Var)
     kept.reverse()
@@ -252,9 +271,9 @@ def _pp_literal(lit: Literal) -> str:
     return f"{text}:{lit.aval.str_short()}"
 
 
-def _pp_param(value: Any) -> str:
+def _pp_param(value: Any, source: bool = False) -> str:
     if isinstance(value, Jaxpr):
-        return pp_jaxpr(value).replace("\n", "\n      ")
+        return pp_jaxpr(value, source).replace("\n", "\n      ")
     if callable(value) and not isinstance(value, type):
         return getattr(value, "__name__", "function")
     if isinstance(value, np.dtype):
@@ -262,13 +281,14 @@ def _pp_param(value: Any) -> str:
     if isinstance(value, type) and issubclass(value, np.generic):
         return np.dtype(value).name
     if isinstance(value, tuple):
-        inner = ",".join(_pp_param(v) for v in value)
+        inner = ",".join(_pp_param(v, source) for v in value)
         return f"({inner}{',' if len(value) == 1 else ''})"
     return str(value)
 
 
-def pp_jaxpr(jaxpr: Jaxpr) -> str:
-    """Print a program one equation a line, each variable as `name:dtype[shape]`."""
+def pp_jaxpr(jaxpr: Jaxpr, source: bool = False) -> str:
+    """Print a program one equation a line, each variable as `name:dtype[shape]`;
+    with `source`, each line ends with the user's line that made it."""
     namer = _Namer()
     consts = " ".join(namer.define(v) for v in jaxpr.constvars)
     ins = " ".join(namer.define(v) for v in jaxpr.invars)
@@ -277,10 +297,16 @@ def pp_jaxpr(jaxpr: Jaxpr) -> str:
         args = " ".join(namer.use(x) for x in eqn.invars)
         params = ""
         if eqn.params:
-            items = ", ".join(f"{k}={_pp_param(v)}" for k, v in eqn.params.items())
+            items = ", ".join(
+                f"{k}={_pp_param(v, source)}" for k, v in eqn.params.items()
+            )
             params = f"[{items}]"
         outs = " ".join(namer.define(v) for v in eqn.outvars)
-        lines.append(f"    {outs} = {eqn.primitive.name}{params} {args}")
+        defines = f"{outs} = " if outs else ""
+        line = f"    {defines}{eqn.primitive.name}{params} {args}"
+        if source and eqn.source is not None:
+            line = f"{line}  # {eqn.source.short()}"
+        lines.append(line)
     outs = ", ".join(namer.use(v) for v in jaxpr.outvars)
     head = f"{{ lambda {consts}; {ins}. let" if consts else f"{{ lambda {ins}. let"
     body = "\n".join(lines)

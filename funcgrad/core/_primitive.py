@@ -17,11 +17,16 @@ from funcgrad.errors import MissingRuleError
 class Primitive:
     """A primitive operation. `bind` hands it to the innermost relevant trace."""
 
-    __slots__ = ("abstract_eval", "impl", "multiple_results", "name")
+    __slots__ = ("abstract_eval", "effectful", "impl", "multiple_results", "name")
 
-    def __init__(self, name: str, *, multiple_results: bool = False) -> None:
+    def __init__(
+        self, name: str, *, multiple_results: bool = False, effectful: bool = False
+    ) -> None:
         self.name = name
         self.multiple_results = multiple_results
+        # An effectful primitive (a print, a callback) is kept even when
+        # nothing reads its outputs, and is never folded at trace time.
+        self.effectful = effectful
         self.impl: Callable[..., Any] | None = None
         self.abstract_eval: Callable[..., Any] | None = None
 

@@ -31,6 +31,7 @@ from funcgrad.core import (
     new_dynamic_main,
     new_main,
 )
+from funcgrad.core._source import current_source
 
 
 class StagingTracer(Tracer):
@@ -112,10 +113,16 @@ class StagingTrace(Trace):
         if not primitive.multiple_results:
             avals_out = [avals_out]
         scalars = all(a.shape == () for a in avals_out)
-        if invars and scalars and all(type(x) is Literal for x in invars):
+        if (
+            invars
+            and scalars
+            and not primitive.effectful
+            and all(type(x) is Literal for x in invars)
+        ):
             return self._fold(primitive, invars, params)
         outvars = [Var(a) for a in avals_out]
-        builder.eqns.append(JaxprEqn(primitive, invars, params, outvars))
+        eqn = JaxprEqn(primitive, invars, params, outvars, current_source())
+        builder.eqns.append(eqn)
         return [builder.new_tracer(self, v) for v in outvars]
 
     def _fold(

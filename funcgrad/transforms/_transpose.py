@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from funcgrad.core import Jaxpr, Literal, Primitive, ShapedArray, Var
+from funcgrad.core._source import in_phase, state
 from funcgrad.errors import MissingRuleError
 from funcgrad.transforms._ad_util import Zero, add_any_p, add_tangents
 
@@ -60,34 +61,49 @@ def backward_pass(
             _eval_known(eqn, known)
     for v, ct in zip(jaxpr.outvars, cts_out):
         accumulate(v, ct)
-    for eqn in reversed(linear_eqns):
-        ct_outs = [cts.pop(v, None) for v in eqn.outvars]
-        if all(ct is None for ct in ct_outs):
-            continue
-        invals = [_inval(x, known, linear) for x in eqn.invars]
-        rule = transpose_rules.get(eqn.primitive)
-        if rule is None:
-            raise MissingRuleError(
-                eqn.primitive.name,
-                "transpose",
-                "It appeared in a linearized program, so its jvp rule is "
-                "not written with linear primitives only.",
-            )
-        if eqn.primitive.multiple_results:
-            ct_arg: Any = [
-                Zero(v.aval) if ct is None else ct
-                for v, ct in zip(eqn.outvars, ct_outs)
-            ]
-        else:
-            ct_arg = ct_outs[0]
-        for x, ct in zip(eqn.invars, rule(ct_arg, *invals, **eqn.params)):
-            accumulate(x, ct)
+    # What the rules record or compute belongs to the backward pass, at the
+    # user's line of the equation being transposed.
+    outer = state.override
+    with in_phase("backward"):
+        for eqn in reversed(linear_eqns):
+            ct_outs = [cts.pop(v, None) for v in eqn.outvars]
+            if all(ct is None for ct in ct_outs):
+                continue
+            invals = [_inval(x, known, linear) for x in eqn.invars]
+            rule = transpose_rules.get(eqn.primitive)
+            if rule is None:
+                raise MissingRuleError(
+                    eqn.primitive.name,
+                    "transpose",
+                    "It appeared in a linearized program, so its jvp rule is "
+                    "not written with linear primitives only.",
+                )
+            if eqn.primitive.multiple_results:
+                ct_arg: Any = [
+                    Zero(v.aval) if ct is None else ct
+                    for v, ct in zip(eqn.outvars, ct_outs)
+                ]
+            else:
+                ct_arg = ct_outs[0]
+            source = eqn.source or outer
+            previous, state.override = state.override, source and source.backward
+            try:
+                results = rule(ct_arg, *invals, **eqn.params)
+            finally:
+                state.override = previous
+            for x, ct in zip(eqn.invars, results):
+                accumulate(x, ct)
     return [cts.get(v, Zero(v.aval)) for v in jaxpr.invars]
 
 
 def _eval_known(eqn: Any, known: dict[Var, Any]) -> None:
     args = [x.val if type(x) is Literal else known[x] for x in eqn.invars]
-    outs = eqn.primitive.bind(*args, **eqn.params)
+    previous = state.override
+    state.override = eqn.source or previous
+    try:
+        outs = eqn.primitive.bind(*args, **eqn.params)
+    finally:
+        state.override = previous
     known.update(zip(eqn.outvars, outs if eqn.primitive.multiple_results else [outs]))
 
 
