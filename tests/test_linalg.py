@@ -9,6 +9,7 @@ out here. The primitives' own property tests live in `specs_linalg.py`.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -210,22 +211,184 @@ def test_hessian_of_the_norm_away_from_zero() -> None:
     np.testing.assert_allclose(hessian, (np.eye(3) - np.outer(u, u)) / 5.0)
 
 
-def test_hessian_of_the_squared_norm_at_zero_is_finite() -> None:
-    # The true Hessian is 2 I; through the norm it comes out 0 (see below).
-    hessian = fg.hessian(lambda x: la.norm(x) ** 2)(np.zeros(3))
+# norm(x) ** 2 is the sum of squares itself (the front-end notes it on the
+# traced norm), so its Hessian is 2I everywhere, 0 included, however it is
+# squared and under every way of taking a Hessian.
 
-    np.testing.assert_array_equal(hessian, np.zeros((3, 3)))
+SQUARINGS = [
+    ("power-int", lambda n: n**2),
+    ("power-float", lambda n: n**2.0),
+    ("power-numpy-scalar", lambda n: n ** np.float64(2.0)),
+    ("power-0d-array", lambda n: n ** np.asarray(2)),
+    ("square", fnp.square),
+    ("multiply-itself", lambda n: n * n),
+    ("funcgrad.numpy.power", lambda n: fnp.power(n, 2)),
+]
+
+HESSIANS = [
+    ("hessian", fg.hessian),
+    ("jacfwd-jacrev", lambda f: fg.jacfwd(fg.jacrev(f))),
+    ("jacrev-jacrev", lambda f: fg.jacrev(fg.jacrev(f))),
+    ("jit-hessian", lambda f: fg.jit(fg.hessian(f))),
+]
+
+
+@pytest.mark.parametrize(
+    "squaring", [pytest.param(s, id=name) for name, s in SQUARINGS]
+)
+@pytest.mark.parametrize("hess", [pytest.param(h, id=name) for name, h in HESSIANS])
+def test_hessian_of_the_squared_norm_at_zero_is_twice_the_identity(
+    squaring: Any, hess: Any
+) -> None:
+    hessian = hess(lambda x: squaring(la.norm(x)))(np.zeros(3))
+
+    np.testing.assert_array_equal(hessian, 2 * np.eye(3))
+
+
+def _squared_norms(xp: Any) -> list[tuple[str, Any]]:
+    """Squares of 2-norms and Frobenius norms of a (2, 3, 2) array, written
+    once for `funcgrad.numpy` and once for numpy (the reference)."""
+    lin = xp.linalg
+    return [
+        ("vector", lambda x: lin.norm(x[0, 0]) ** 2),
+        ("ord-2", lambda x: lin.norm(x[0, 0], 2) ** 2),
+        ("all-axes", lambda x: lin.norm(x) ** 2),
+        ("all-axes-keepdims", lambda x: xp.sum(lin.norm(x, keepdims=True) ** 2)),
+        ("axis", lambda x: xp.sum(lin.norm(x, axis=-1) ** 2)),
+        ("axis-keepdims", lambda x: xp.sum(lin.norm(x, axis=1, keepdims=True) ** 2)),
+        ("frobenius", lambda x: xp.sum(lin.norm(x, "fro", axis=(1, 2)) ** 2)),
+        (
+            "frobenius-keepdims",
+            lambda x: xp.sum(xp.square(lin.norm(x, axis=(2, 0), keepdims=True))),
+        ),
+        ("matrix_norm", lambda x: xp.sum(lin.matrix_norm(x) ** 2)),
+        ("vector_norm", lambda x: xp.sum(lin.vector_norm(x, axis=(0, 2)) ** 2)),
+        (
+            "vector_norm-keepdims",
+            lambda x: xp.sum(lin.vector_norm(x, axis=1, keepdims=True) ** 2),
+        ),
+    ]
+
+
+def _sum_of_squares_hessian(reference: Any, shape: tuple) -> np.ndarray:
+    """The Hessian of `reference`, a numpy sum of squares of some entries of
+    its argument: 2 on the diagonal for each entry it reads (its value at
+    a unit vector is 1 for those, 0 for the others), 0 elsewhere."""
+    size = int(np.prod(shape))
+    diagonal = [2.0 * reference(np.eye(size)[i].reshape(shape)) for i in range(size)]
+    return np.diag(diagonal).reshape(shape + shape)
+
+
+@pytest.mark.parametrize(
+    ("fun", "reference"),
+    [
+        pytest.param(f, r, id=name)
+        for (name, f), (_, r) in zip(_squared_norms(fnp), _squared_norms(np))
+    ],
+)
+def test_hessian_of_squared_norms_of_stacks_at_zero(fun: Any, reference: Any) -> None:
+    shape = (2, 3, 2)
+    want = _sum_of_squares_hessian(reference, shape)
+
+    hessian = fg.hessian(fun)(np.zeros(shape))
+    rev_rev = fg.jacrev(fg.jacrev(fun))(np.zeros(shape))
+
+    assert 1 < np.count_nonzero(want) and set(np.diag(want.reshape(12, 12))) <= {0, 2}
+    np.testing.assert_array_equal(hessian, want)
+    np.testing.assert_array_equal(rev_rev, want)
+
+
+def test_vmap_of_the_hessian_of_the_squared_norm() -> None:
+    x = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]])
+
+    hessians = fg.vmap(fg.hessian(lambda v: la.norm(v) ** 2))(x)
+    compiled = fg.jit(fg.vmap(fg.hessian(lambda v: fnp.square(la.norm(v)))))(x)
+
+    np.testing.assert_array_equal(hessians, np.stack([2 * np.eye(3)] * 2))
+    np.testing.assert_array_equal(compiled, hessians)
+
+
+def _numeric_hessian(f: Any, x: np.ndarray, eps: float = 1e-4) -> np.ndarray:
+    """Central second differences of the numpy function `f`."""
+    flat, size = x.ravel(), x.size
+    out = np.zeros((size, size))
+    for i in range(size):
+        for j in range(size):
+            ei, ej = np.eye(size)[i] * eps, np.eye(size)[j] * eps
+            total = 0.0
+            for si, sj in [(1, 1), (1, -1), (-1, 1), (-1, -1)]:
+                total += si * sj * f((flat + si * ei + sj * ej).reshape(x.shape))
+            out[i, j] = total / (4 * eps**2)
+    return out.reshape(x.shape + x.shape)
+
+
+@pytest.mark.parametrize(
+    ("fun", "reference"),
+    [
+        pytest.param(
+            lambda x: fnp.sum(la.norm(x, axis=-1) ** 2),
+            lambda x: np.sum(np.linalg.norm(x, axis=-1) ** 2),
+            id="squared",
+        ),
+        pytest.param(
+            lambda x: fnp.sum(la.norm(x, axis=-1) ** 3),
+            lambda x: np.sum(np.linalg.norm(x, axis=-1) ** 3),
+            id="cubed",
+        ),
+        pytest.param(
+            lambda x: fnp.sum(la.norm(x, 1, axis=-1) ** 2),
+            lambda x: np.sum(np.linalg.norm(x, 1, axis=-1) ** 2),
+            id="1-norm-squared",
+        ),
+        pytest.param(
+            lambda x: fnp.sum(fnp.square(la.norm(x, 3, axis=-1))),
+            lambda x: np.sum(np.linalg.norm(x, 3, axis=-1) ** 2),
+            id="3-norm-squared",
+        ),
+    ],
+)
+def test_hessian_of_powers_of_norms_away_from_zero(fun: Any, reference: Any) -> None:
+    x = X[0, :2]
+
+    hessian = fg.hessian(fun)(x)
+
+    np.testing.assert_allclose(
+        hessian, _numeric_hessian(reference, x), rtol=1e-5, atol=1e-6
+    )
+    check_grads(fun, (x,), order=2)
+
+
+def test_squared_norm_values_and_dtypes_follow_numpy() -> None:
+    x32 = X.astype(np.float32)
+
+    def squares(x: Any) -> list[Any]:
+        n = la.norm(x, axis=(0, 2), keepdims=True)
+        return [n**2, n * n, fnp.square(n), n ** np.float64(2.0), n**2.0]
+
+    got = fg.jit(squares)(x32)
+
+    n = np.linalg.norm(x32, axis=(0, 2), keepdims=True)
+    for g, want in zip(got, [n**2, n * n, np.square(n), n ** np.float64(2.0), n**2.0]):
+        assert g.dtype == want.dtype and g.shape == want.shape
+        np.testing.assert_allclose(g, want, rtol=1e-6)
+
+
+def test_the_squared_norm_is_staged_as_the_sum_of_squares() -> None:
+    program = str(fg.make_jaxpr(lambda x: la.norm(x) ** 2)(X))
+
+    assert "sqrt" not in program and "reduce_sum" in program
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="norm(x) ** 2 at 0 is differentiated through norm, whose second "
-    "derivative is infinite there: the chain rule gives 0 * inf, taken as 0.",
+    reason="only the traced norm itself knows the sum of squares it is the "
+    "root of: a value computed from it is squared through the root, whose "
+    "second derivative is infinite at 0 (0 * inf taken as 0).",
 )
-def test_hessian_of_the_squared_norm_at_zero_is_twice_the_identity() -> None:
-    hessian = fg.hessian(lambda x: la.norm(x) ** 2)(np.zeros(3))
+def test_hessian_of_a_scaled_norm_squared_at_zero_is_the_true_one() -> None:
+    hessian = fg.hessian(lambda x: (2.0 * la.norm(x)) ** 2)(np.zeros(3))
 
-    np.testing.assert_allclose(hessian, 2 * np.eye(3))
+    np.testing.assert_allclose(hessian, 8 * np.eye(3))
 
 
 def test_norm_rejects_bad_orders_and_axes() -> None:
@@ -611,19 +774,170 @@ def test_results_carry_numpys_field_names() -> None:
             )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=np.linalg.LinAlgError,
-    reason="det's derivative is det * trace(solve(a, da)), and the solve "
-    "raises at an exactly singular matrix; the derivative there is the "
-    "cofactor matrix (JAX computes it).",
-)
+# --- det at singular matrices: the cofactor matrix --------------------------------
+
+
+def _permutation_sign(p: tuple[int, ...]) -> int:
+    sign, p = 1, list(p)
+    for i in range(len(p)):
+        while p[i] != i:
+            j = p[i]
+            p[i], p[j] = p[j], p[i]
+            sign = -sign
+    return sign
+
+
+def _leibniz_derivatives(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient and Hessian of det at `a` from the Leibniz formula
+    det = sum_p sign(p) prod_r a[r, p(r)]: each term's derivative in
+    a[i, p(i)] (and a[k, p(k)]) is the product of its other factors. The
+    gradient is the cofactor matrix, the Hessian's entries are the signed
+    minors of order n - 2 (0 where i == k or j == l)."""
+    n = len(a)
+    grad, hessian = np.zeros((n, n)), np.zeros((n, n, n, n))
+    for p in itertools.permutations(range(n)):
+        sign = _permutation_sign(p)
+        for i in range(n):
+            rest = [a[r, p[r]] for r in range(n) if r != i]
+            grad[i, p[i]] += sign * np.prod(rest)
+            for k in range(n):
+                if k != i:
+                    rest = [a[r, p[r]] for r in range(n) if r not in (i, k)]
+                    hessian[i, p[i], k, p[k]] += sign * np.prod(rest)
+    return grad, hessian
+
+
+def _with_singular_values(*s: float, seed: int) -> np.ndarray:
+    """U diag(s) V^T with random orthogonal U and V."""
+    rng = np.random.default_rng(seed)
+    u, _ = np.linalg.qr(rng.standard_normal((len(s), len(s))))
+    v, _ = np.linalg.qr(rng.standard_normal((len(s), len(s))))
+    return (u * np.array(s)) @ v.T
+
+
+SINGULAR = {
+    "rank-1-2x2": np.array([[1.0, 2.0], [2.0, 4.0]]),
+    "zero-2x2": np.zeros((2, 2)),
+    "rank-2-3x3": _with_singular_values(3.0, 0.5, 0.0, seed=7),
+    "rank-1-3x3": np.outer([1.0, -2.0, 3.0], [0.5, 4.0, -1.0]),
+    "zero-3x3": np.zeros((3, 3)),
+    "rank-3-4x4": _with_singular_values(2.0, 1.5, 1.5, 0.0, seed=8),
+}
+
+
 def test_det_gradient_at_a_singular_matrix_is_the_cofactor_matrix() -> None:
     a = np.array([[1.0, 2.0], [2.0, 4.0]])
 
     grad = fg.grad(la.det)(a)
 
-    np.testing.assert_allclose(grad, [[4.0, -2.0], [-2.0, 1.0]])
+    # cofactor of [[a, b], [c, d]] is [[d, -c], [-b, a]]
+    np.testing.assert_allclose(grad, [[4.0, -2.0], [-2.0, 1.0]], atol=1e-14)
+
+
+@pytest.mark.parametrize("name", list(SINGULAR))
+def test_det_derivatives_at_singular_matrices_match_the_leibniz_formula(
+    name: str,
+) -> None:
+    a = SINGULAR[name]
+    want_grad, want_hessian = _leibniz_derivatives(a)
+    assert abs(np.linalg.det(a)) < 1e-12
+
+    grad = fg.grad(la.det)(a)
+    hessians = [
+        fg.hessian(la.det)(a),
+        fg.jacrev(fg.jacrev(la.det))(a),
+        fg.jit(fg.hessian(la.det))(a),
+    ]
+
+    np.testing.assert_allclose(grad, want_grad, atol=1e-12)
+    for hessian in hessians:
+        np.testing.assert_allclose(hessian, want_hessian, atol=1e-12)
+
+
+def test_det_derivatives_of_the_zero_matrix() -> None:
+    # Every minor of order 1 or 2 of the zero 3x3 matrix is 0; of the zero
+    # 2x2 matrix, the cofactors (order 1) are 0 and det = ad - bc has the
+    # constant Hessian d2/da dd = 1, d2/db dc = -1.
+    two = np.zeros((2, 2, 2, 2))
+    two[0, 0, 1, 1] = two[1, 1, 0, 0] = 1.0
+    two[0, 1, 1, 0] = two[1, 0, 0, 1] = -1.0
+
+    np.testing.assert_array_equal(fg.grad(la.det)(np.zeros((3, 3))), np.zeros((3, 3)))
+    np.testing.assert_array_equal(fg.grad(la.det)(np.zeros((2, 2))), np.zeros((2, 2)))
+    np.testing.assert_array_equal(
+        fg.hessian(la.det)(np.zeros((3, 3))), np.zeros((3, 3, 3, 3))
+    )
+    np.testing.assert_array_equal(fg.hessian(la.det)(np.zeros((2, 2))), two)
+    np.testing.assert_allclose(
+        fg.hessian(la.det)(np.array([[1.0, 2.0], [2.0, 4.0]])), two, atol=1e-14
+    )
+
+
+def test_det_derivatives_of_stacks_with_singular_and_regular_matrices() -> None:
+    stack = np.stack([SINGULAR["rank-2-3x3"], np.zeros((3, 3)), A[0]])
+    want = [_leibniz_derivatives(m) for m in stack]
+
+    grad = fg.grad(lambda m: fnp.sum(la.det(m)))(stack)
+    hessians = fg.vmap(fg.hessian(la.det))(stack)
+    compiled = fg.jit(fg.vmap(fg.jacrev(fg.jacrev(la.det))))(stack)
+
+    want_hessians = np.stack([hessian for _, hessian in want])
+    np.testing.assert_allclose(grad, np.stack([g for g, _ in want]), atol=1e-12)
+    np.testing.assert_allclose(hessians, want_hessians, atol=1e-12)
+    np.testing.assert_allclose(compiled, want_hessians, atol=1e-12)
+
+
+def test_det_derivatives_at_regular_matrices_match_the_inverse_formulas() -> None:
+    # grad det = det(A) inv(A)^T and d2 det / dA_ij dA_kl =
+    # det(A) (inv_ji inv_lk - inv_li inv_jk), also at the identity, whose
+    # singular values all tie; finite differences of numpy's det as well.
+    for a in (A[0], A[1], np.eye(3), np.diag([2.0, 2.0, -1.0])):
+        inv_a = np.linalg.inv(a)
+        d = np.linalg.det(a)
+        want_hessian = d * (
+            np.einsum("ji,lk->ijkl", inv_a, inv_a)
+            - np.einsum("li,jk->ijkl", inv_a, inv_a)
+        )
+
+        np.testing.assert_allclose(
+            fg.grad(la.det)(a), d * inv_a.T, rtol=1e-12, atol=1e-14
+        )
+        np.testing.assert_allclose(
+            fg.hessian(la.det)(a), want_hessian, rtol=1e-10, atol=1e-13
+        )
+    np.testing.assert_allclose(
+        fg.hessian(la.det)(A[0]),
+        _numeric_hessian(np.linalg.det, A[0]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        fg.vmap(fg.grad(la.det))(A),
+        np.linalg.det(A)[:, None, None] * np.swapaxes(np.linalg.inv(A), -1, -2),
+        rtol=1e-12,
+    )
+
+
+def test_det_derivatives_of_1x1_and_float32_matrices() -> None:
+    a32 = A[0].astype(np.float32)
+
+    grad32 = fg.grad(la.det)(a32)
+
+    np.testing.assert_array_equal(fg.grad(la.det)(np.array([[-3.0]])), [[1.0]])
+    np.testing.assert_array_equal(
+        fg.hessian(la.det)(np.array([[-3.0]])), np.zeros((1, 1, 1, 1))
+    )
+    assert grad32.dtype == np.float32
+    np.testing.assert_allclose(
+        grad32, np.linalg.det(A[0]) * np.linalg.inv(A[0]).T, rtol=1e-4
+    )
+
+
+def test_logdet_gradient_at_a_singular_matrix_still_raises() -> None:
+    # log|det| has no derivative where det is 0; the documented behaviour
+    # (slogdet's docstring) is the solve's LinAlgError, unchanged by det.
+    with pytest.raises(np.linalg.LinAlgError):
+        fg.grad(lambda m: la.slogdet(m)[1])(np.array([[1.0, 2.0], [2.0, 4.0]]))
 
 
 # --- numpy 2's further names: vector_norm, matrix_norm, matrix_rank, cond,

@@ -212,12 +212,20 @@ class Tracer:
 
     Arithmetic operators and array methods are installed by
     `funcgrad.numpy`, which owns their numpy semantics.
+
+    `_square_of` is a note a front-end may leave on a value it computed as
+    the square root of a value `s >= 0` it also holds (the 2-norm is
+    `sqrt(sum(x * x))`): squaring the tracer then returns `s` itself, so
+    `norm(x) ** 2` is differentiated as the sum of squares it equals, not
+    through the root's infinite derivative at 0. Primitives and transforms
+    never read it; unset, it reads as None (see `__getattr__`).
     """
 
-    __slots__ = ("__weakref__", "_trace")
+    __slots__ = ("__weakref__", "_square_of", "_trace")
     __array_priority__ = 1000
 
     _trace: Trace
+    _square_of: Any
 
     @property
     def aval(self) -> ShapedArray:
@@ -280,6 +288,8 @@ class Tracer:
         return self.concrete_value(why)
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_square_of":
+            return None  # the slot was never set: no square is known
         if name.startswith("__"):
             raise AttributeError(name)
         raise AttributeError(

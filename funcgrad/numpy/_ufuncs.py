@@ -19,7 +19,9 @@ from funcgrad.numpy._util import (
     cast,
     inexact_dtype,
     is_eager,
+    known_square,
     promote,
+    result_dtype,
     to_inexact,
     to_ndarray,
 )
@@ -59,7 +61,15 @@ def _binary(name: str, numpy_fn: Callable[..., Any], lax_fn: Callable[[Any, Any]
 
 add = _binary("add", np.add, ew.add)
 subtract = _binary("subtract", np.subtract, ew.sub)
-multiply = _binary("multiply", np.multiply, ew.mul)
+_multiply = _binary("multiply", np.multiply, ew.mul)
+
+
+def multiply(x: Any, y: Any, /) -> Any:
+    """Elementwise `numpy.multiply` with broadcasting, traceable. `x * x` of
+    a traced 2-norm gives the sum of squares it is the root of."""
+    if x is y and (square_of := known_square(x)) is not None:
+        return square_of
+    return _multiply(x, y)
 
 
 def _true_divide(x: Any, y: Any) -> Any:
@@ -134,6 +144,8 @@ def square(x: Any, /) -> Any:
     """`numpy.square`: `x * x`, differentiable as `integer_pow(x, 2)`."""
     if is_eager(x):
         return to_ndarray(np.square(x))
+    if (square_of := known_square(x)) is not None:
+        return square_of
     x = as_operand(x)
     if get_aval(x).dtype == np.bool_:
         x = cast(x, np.int8)  # numpy squares booleans in int8
@@ -192,9 +204,15 @@ def logical_not(x: Any, /) -> Any:
 
 def power(x: Any, y: Any, /) -> Any:
     """`numpy.power`. An integer exponent known while tracing becomes
-    `integer_pow`, whose derivative is right for negative bases too."""
+    `integer_pow`, whose derivative is right for negative bases too; the
+    square of a traced 2-norm is the sum of squares it is the root of."""
     if is_eager(x, y):
         return to_ndarray(np.power(x, y))
+    if _static_two(y) and (square_of := known_square(x)) is not None:
+        dtype = result_dtype(x, y)
+        return (
+            square_of if get_aval(square_of).dtype == dtype else cast(square_of, dtype)
+        )
     if _static_integer(y) is not None and not isinstance(x, int | bool):
         n = _static_integer(y)
         x = as_operand(x)
@@ -212,6 +230,18 @@ def power(x: Any, y: Any, /) -> Any:
     if dtype == np.bool_:
         dtype = np.dtype(np.int8)  # numpy raises booleans to powers in int8
     return ew.pow(cast(x, dtype), cast(y, dtype))
+
+
+def _static_two(y: Any) -> bool:
+    """`y` is the number 2 (an int or a float, Python or numpy, 0-d),
+    known while tracing."""
+    if type(y) in (int, float):
+        return y == 2
+    if isinstance(y, np.integer | np.floating) or (
+        isinstance(y, np.ndarray) and y.ndim == 0 and y.dtype.kind in "iuf"
+    ):
+        return bool(y == 2)
+    return False
 
 
 def _static_integer(y: Any) -> int | None:

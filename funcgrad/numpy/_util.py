@@ -29,6 +29,23 @@ def is_eager(*args: Any) -> bool:
     return True
 
 
+def remember_square(root: Any, square: Any) -> Any:
+    """Note on a traced `root`, computed as the square root of `square`
+    (which is >= 0, so `root ** 2 == square` up to rounding), that squaring
+    it may return `square` itself: see `known_square`."""
+    if isinstance(root, Tracer):
+        root._square_of = square
+    return root
+
+
+def known_square(x: Any) -> Any:
+    """The value `remember_square` noted on `x`, or None. `square`,
+    `power(x, 2)` and `multiply(x, x)` return it instead of squaring, which
+    keeps the derivatives of `norm(x) ** 2` those of the sum of squares
+    (Hessian 2I at 0, where the chain rule through the root gives 0)."""
+    return x._square_of if isinstance(x, Tracer) else None
+
+
 def to_ndarray(result: Any) -> np.ndarray:
     """numpy returns scalars for 0-d results; funcgrad returns arrays."""
     return result if type(result) is np.ndarray else np.asarray(result)

@@ -12,14 +12,15 @@ Singular input follows numpy: `inv` and `solve` raise
 `numpy.linalg.LinAlgError` when evaluated on an exactly singular matrix
 (eagerly at the call; under `jit` or a transform when the program runs),
 `cholesky` raises it for a matrix that is not positive definite, and `det`
-is 0 there (its derivative then raises, being built on a solve).
+is 0 there, with the cofactor matrix as its derivative (from the SVD, no
+solve); the derivative of `slogdet` raises there.
 
 Derivative conventions at degenerate points:
-the 2-norm (and the Frobenius norm) has gradient 0 at 0; `eigh` and `svd`
-drop the part of the eigenvector (singular vector) derivative that couples
-repeated eigenvalues (singular values), where it does not exist; the
-eigenvalues' own derivatives stay exact where the tangent does not split
-them.
+the 2-norm (and the Frobenius norm) has gradient 0 at 0, and its square is
+the sum of squares, Hessian 2I; `eigh` and `svd` drop the part of the
+eigenvector (singular vector) derivative that couples repeated eigenvalues
+(singular values), where it does not exist; the eigenvalues' own
+derivatives stay exact where the tangent does not split them.
 
 >>> import numpy as np, funcgrad as fg
 >>> import funcgrad.numpy.linalg as la
@@ -49,11 +50,13 @@ from funcgrad.numpy._util import (
     cast,
     is_eager,
     normalize_axis_arg,
+    remember_square,
     result_dtype,
     shape_of,
     to_inexact,
     to_ndarray,
 )
+from funcgrad.primitives import _cumulative as cumulative
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _linalg_ops as ops
 from funcgrad.primitives import _shape as shape_ops
@@ -224,15 +227,113 @@ def slogdet(a: Any) -> SlogdetResult:
 def det(a: Any) -> Any:
     """`numpy.linalg.det`; traced, `sign * exp(logabsdet)` from `slogdet`.
 
-    >>> import numpy as np
+    Its derivative is the cofactor matrix, `d det(a) = sum(cofactor(a) *
+    da)`, computed from the SVD without inverting `a`, so it is exact at
+    singular matrices too (0 where the rank is below `n - 1`); the second
+    derivative, the signed minors of order `n - 2`, is right everywhere as
+    well (higher orders go through the SVD's own derivative, which does
+    not exist where singular values repeat).
+
+    >>> import numpy as np, funcgrad as fg
     >>> float(det(np.array([[1.0, 2.0], [3.0, 4.0]])))  # doctest: +ELLIPSIS
     -2.0000...
+    >>> np.round(fg.grad(det)(np.array([[1.0, 2.0], [2.0, 4.0]])), 12)
+    array([[ 4., -2.],
+           [-2.,  1.]])
     """
     _check_stack("det", a)
     if is_eager(a):
         return to_ndarray(np.linalg.det(a))
-    sign, logabsdet = ops.slogdet(to_inexact(as_operand(a)))
+    return _det(to_inexact(as_operand(a)))
+
+
+@custom_jvp
+def _det(a: Any) -> Any:
+    sign, logabsdet = ops.slogdet(a)
     return ew.mul(sign, ew.exp(logabsdet))
+
+
+@_det.defjvp
+def _det_jvp(primals: tuple, tangents: tuple) -> tuple[Any, Any]:
+    # Not det(a) * trace(solve(a, da)): that solve fails where det is 0.
+    (a,), (a_dot,) = primals, tangents
+    change = reductions.sum(ew.mul(_cofactor(a), a_dot), axis=(-2, -1))
+    return _det(a), change
+
+
+# The cofactor matrix C(A), the gradient of det, without an inverse: with
+# A = U S V^T (U, V orthogonal, S = diag(s)), C(A) = det(U) det(V) U C(S)
+# V^T, and C(S) is diagonal with entries p_i = prod_{j != i} s_j. C is a
+# polynomial in A; its jvp differentiates C(S + F), F = U^T dA V, with U
+# and V held fixed, which needs no derivative of the singular vectors
+# (those do not exist where singular values repeat, at the identity, say):
+# dC(S)_ii = sum_{k != i} q_ik F_kk and dC(S)_ij = -q_ij F_ji (i != j),
+# q_ij = prod_{m != i, j} s_m.
+
+
+def _svd_frame(a: Any) -> tuple[Any, Any, Any, Any]:
+    """`u, s, vt` of `a` and `det(u) det(vt)` (+1 or -1) for each matrix,
+    shaped to scale the matrices of a stack."""
+    u, s, vt = ops.svd(a, False, True)
+    orientation = ops.slogdet(products.matmul(u, vt))[0]
+    return u, s, vt, shapes.expand_dims(orientation, (-2, -1))
+
+
+def _products_except_one(v: Any) -> Any:
+    """`p[..., i] = prod_{j != i} v[..., j]`, from the running products
+    from either end (never divides, so zeros in `v` are fine)."""
+    shape = get_aval(v).shape
+    axis, n = len(shape) - 1, shape[-1]
+    ones = np.ones(shape[:-1] + (1,), get_aval(v).dtype)
+    if n == 1:
+        return shape_ops.broadcast_to(ones, shape)
+    start, stop = (0,) * len(shape), shape[:-1]
+    before = shape_ops.slice(cumulative.cumprod(v, axis), start, stop + (n - 1,))
+    after = cumulative.cumprod(v, axis, reverse=True)
+    after = shape_ops.slice(after, start[:-1] + (1,), shape)
+    return ew.mul(
+        shape_ops.concatenate([ones, before], axis),
+        shape_ops.concatenate([after, ones], axis),
+    )
+
+
+def _products_except_two(s: Any) -> Any:
+    """`q[..., i, j] = prod_{m != i, j} s[..., m]` for `i != j`, 0 on the
+    diagonal: the products except one of row `i` of `s` with `s_i` put to
+    1."""
+    n = get_aval(s).shape[-1]
+    eye = np.eye(n, dtype=get_aval(s).dtype)
+    rows = ew.add(ew.mul(shapes.expand_dims(s, -2), 1 - eye), eye)
+    return ew.mul(_products_except_one(rows), 1 - eye)
+
+
+def _diagonal_matrix(v: Any) -> Any:
+    n = get_aval(v).shape[-1]
+    return ew.mul(shapes.expand_dims(v, -1), np.eye(n, dtype=get_aval(v).dtype))
+
+
+def _cofactor_value(u: Any, s: Any, vt: Any, orientation: Any) -> Any:
+    scale = shapes.expand_dims(_products_except_one(s), -2)
+    return ew.mul(orientation, products.matmul(ew.mul(u, scale), vt))
+
+
+@custom_jvp
+def _cofactor(a: Any) -> Any:
+    return _cofactor_value(*_svd_frame(a))
+
+
+@_cofactor.defjvp
+def _cofactor_jvp(primals: tuple, tangents: tuple) -> tuple[Any, Any]:
+    (a,), (a_dot,) = primals, tangents
+    u, s, vt, orientation = frame = _svd_frame(a)
+    mm = products.matmul
+    f = mm(mm(_mT(u), a_dot), _mT(vt))
+    q = _products_except_two(s)
+    eye = np.eye(get_aval(s).shape[-1], dtype=get_aval(s).dtype)
+    f_diagonal = reductions.sum(ew.mul(f, eye), axis=-1)
+    on_diagonal = reductions.sum(ew.mul(q, shapes.expand_dims(f_diagonal, -2)), -1)
+    rotated = ew.sub(_diagonal_matrix(on_diagonal), ew.mul(q, _mT(f)))
+    return _cofactor_value(*frame), ew.mul(orientation, mm(mm(u, rotated), vt))
 
 
 def matrix_power(a: Any, n: int) -> Any:
@@ -524,9 +625,20 @@ def _safe_root(s: Any, p: float) -> Any:
     return ufuncs.where(zero, 0.0, root)
 
 
-def _vector_norm(x: Any, ord: Any, axis: int) -> Any:
+def _root_of_squares(x: Any, axis: Any, keepdims: bool) -> Any:
+    """The 2-norm (Frobenius norm) over `axis`: the root of the sum of
+    squares `s`, noted on the result so that squaring it gives `s` back
+    (`remember_square`): `norm(x) ** 2` then has the derivatives of `s`, 2I
+    as its Hessian at 0, instead of going through the root's infinite
+    second derivative there. `keepdims` is applied to `s`, before the root,
+    so that the result carries the note in the shape the caller gets."""
+    squares = reductions.sum(ew.mul(x, x), axis=axis, keepdims=keepdims)
+    return remember_square(_safe_root(squares, 2), squares)
+
+
+def _vector_norm(x: Any, ord: Any, axis: int, keepdims: bool = False) -> Any:
     if ord is None or ord == 2:
-        return _safe_root(reductions.sum(ew.mul(x, x), axis=axis), 2)
+        return _root_of_squares(x, axis, keepdims)
     if isinstance(ord, str):
         raise FuncgradValueError(
             f"`funcgrad.numpy.linalg.norm`: invalid norm order {ord!r} for vectors."
@@ -545,9 +657,9 @@ def _vector_norm(x: Any, ord: Any, axis: int) -> Any:
     return _safe_root(reductions.sum(powered, axis=axis), float(ord))
 
 
-def _matrix_norm(x: Any, ord: Any, row: int, col: int) -> Any:
+def _matrix_norm(x: Any, ord: Any, row: int, col: int, keepdims: bool = False) -> Any:
     if ord is None or ord == "fro":
-        return _safe_root(reductions.sum(ew.mul(x, x), axis=(row, col)), 2)
+        return _root_of_squares(x, (row, col), keepdims)
     if ord in ("nuc", 2, -2):
         s = svdvals(shapes.moveaxis(x, (row, col), (-2, -1)))
         if ord == "nuc":
@@ -576,12 +688,19 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
 
     At `x == 0` the 2-norm and the Frobenius norm (and the other power
     norms) have gradient 0, a subgradient, rather than NaN. Their second
-    derivative does not exist there, and `norm(x) ** 2` gets Hessian 0 at
-    0 through it, not `2 I` (write `sum(x * x)` for that).
+    derivative does not exist there; the square of a traced 2-norm or
+    Frobenius norm (`norm(x) ** 2`, `square(norm(x))`, `n * n`) is the sum
+    of squares itself, with Hessian `2 I` everywhere, 0 included. Squaring
+    anything computed from the norm (`(2 * norm(x)) ** 2`, or a norm
+    returned from an inner `jit` or `vmap`) goes through the root, and its
+    Hessian at 0 is 0.
 
     >>> import numpy as np, funcgrad as fg
     >>> fg.grad(norm)(np.zeros(3))
     array([0., 0., 0.])
+    >>> fg.hessian(lambda v: norm(v) ** 2)(np.zeros(2))
+    array([[2., 0.],
+           [0., 2.]])
     """
     if is_eager(x):
         return to_ndarray(np.linalg.norm(x, ord, axis, keepdims))
@@ -589,7 +708,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
     shape = get_aval(x).shape
     if axis is None and ord is None:
         axes = tuple(range(len(shape)))
-        out = _safe_root(reductions.sum(ew.mul(x, x)), 2)
+        out = _root_of_squares(x, None, keepdims)
     else:
         axes = normalize_axis_arg(
             tuple(range(len(shape))) if axis is None else axis, len(shape), "norm"
@@ -597,17 +716,17 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> A
         if axis is not None and not isinstance(axis, int | np.integer):
             axes = tuple(a % len(shape) for a in axis)  # keep the given order
         if len(axes) == 1:
-            out = _vector_norm(x, ord, axes[0])
+            out = _vector_norm(x, ord, axes[0], keepdims)
         elif len(axes) == 2:
-            out = _matrix_norm(x, ord, axes[0], axes[1])
+            out = _matrix_norm(x, ord, axes[0], axes[1], keepdims)
         else:
             raise ShapeError(
                 f"`funcgrad.numpy.linalg.norm` takes one axis (a vector "
                 f"norm) or two (a matrix norm), got axes {axes} of an "
                 f"array of shape {shape}."
             )
-    if keepdims:
-        kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    kept = tuple(1 if i in axes else n for i, n in enumerate(shape))
+    if keepdims and get_aval(out).shape != kept:
         out = shape_ops.reshape(out, kept)
     return out
 
@@ -630,6 +749,8 @@ def vector_norm(
     x = to_inexact(as_operand(x))
     shape = get_aval(x).shape
     axes = normalize_axis_arg(axis, len(shape), "vector_norm")
+    if ord is None or ord == 2:
+        return _root_of_squares(x, axes, keepdims)
     rest = tuple(d for d in range(len(shape)) if d not in axes)
     moved = shape_ops.transpose(x, rest + axes)
     size = int(np.prod([shape[d] for d in axes], dtype=np.int64))
