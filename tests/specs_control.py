@@ -1,5 +1,5 @@
-"""Primitive specs for the control-flow primitives (`scan`, `cond`, `while`),
-for the table in `primitive_specs.py`.
+"""Primitive specs for the control-flow primitives (`scan`, `cond`, `while`)
+and for `debug_callback`, for the table in `primitive_specs.py`.
 
 Each applies its primitive to a small smooth body and is checked against
 the same computation written as a numpy loop or `if`. `scan` and `cond`
@@ -28,9 +28,11 @@ from primitive_specs import (
     shapes,
 )
 
+import funcgrad as fg
 import funcgrad.lax as lax
 import funcgrad.numpy as fnp
 from funcgrad.primitives import _control as control
+from funcgrad.primitives import _debug as debug
 
 SMALL = Domain(-1.5, 1.5)
 _RTOL = {F32: 2e-5, F64: 1e-12}
@@ -99,6 +101,16 @@ def _while_reference(x: np.ndarray) -> np.ndarray:
     return v
 
 
+def _sin_seen(x: Any) -> Any:
+    """sin(x), after a callback that checks it is given numpy arrays."""
+
+    def check(value: np.ndarray) -> None:
+        assert isinstance(value, np.ndarray), type(value)
+
+    fg.debug.callback(check, x)
+    return fnp.sin(x)
+
+
 def control_specs() -> list[PrimitiveSpec]:
     """The specs this module contributes to `primitive_specs.SPECS`."""
     return [
@@ -118,5 +130,9 @@ def control_specs() -> list[PrimitiveSpec]:
                 lambda x: ((x,), {})
             ),
             modes=("fwd",), linear=True, rtol=_RTOL,
+        ),
+        PrimitiveSpec(
+            "debug_callback", debug.debug_callback_p, _sin_seen, np.sin,
+            lambda dtype: arrays(dtype, shapes(), ANY).map(lambda x: ((x,), {})),
         ),
     ]  # fmt: skip
