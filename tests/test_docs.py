@@ -1,4 +1,8 @@
-"""The programs printed in docs/how-grad-works.md are the real ones."""
+"""The programs and outputs printed in the docs pages are the real ones.
+
+Each `python` block of a page runs, in one namespace per page, and what it
+prints must be the unlabelled block that follows it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,16 @@ import io
 import pathlib
 import re
 
-DOC = pathlib.Path(__file__).parent.parent / "docs" / "how-grad-works.md"
+import pytest
+
+DOCS = pathlib.Path(__file__).parent.parent / "docs"
 
 
-def test_how_grad_works_blocks_print_what_the_doc_shows():
-    blocks = re.findall(r"```(\w*)\n(.*?)```", DOC.read_text(), re.S)
+@pytest.mark.parametrize(
+    "page, outputs", [("how-grad-works.md", 3), ("control-flow.md", 7)]
+)
+def test_blocks_print_what_the_doc_shows(page, outputs):
+    blocks = re.findall(r"```(\w*)\n(.*?)```", (DOCS / page).read_text(), re.S)
     namespace: dict = {}
     pending = None
     checked = 0
@@ -25,4 +34,4 @@ def test_how_grad_works_blocks_print_what_the_doc_shows():
             assert pending.strip() == body.strip()
             checked += 1
             pending = None
-    assert checked == 3
+    assert checked == outputs

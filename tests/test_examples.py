@@ -137,3 +137,63 @@ def test_newton_fit_fails_when_stopped_early():
     proc = run_example("newton_fit.py", "--steps", "3", "--gd-steps", "0")
     assert proc.returncode == 1
     assert "fit failed" in proc.stderr
+
+
+def logged_losses(stdout: str) -> list[float]:
+    return [float(x) for x in re.findall(r"^step\s+\d+\s+loss ([\d.]+)", stdout, re.M)]
+
+
+def test_char_rnn_learns_the_text():
+    proc = run_example("char_rnn.py", "--steps", "200", "--hidden", "64")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    losses = logged_losses(proc.stdout)
+    assert len(losses) == 4
+    assert losses[-1] < losses[0] / 1.3
+
+    # The held-out loss beats the character frequencies, which beat chance.
+    match = re.search(
+        r"^held-out loss ([\d.]+) nats/char \(character frequencies ([\d.]+), "
+        r"uniform ([\d.]+)\)$",
+        proc.stdout,
+        re.M,
+    )
+    assert match, proc.stdout
+    held_out, unigram, uniform = map(float, match.groups())
+    assert held_out < unigram < uniform
+    assert re.search(r"^sample:\ndef .{20}", proc.stdout, re.M), proc.stdout
+
+
+def test_char_rnn_fails_when_untrained():
+    proc = run_example("char_rnn.py", "--steps", "0", "--sample-length", "10")
+    assert proc.returncode == 1
+    assert "of the character frequencies alone" in proc.stderr
+
+
+def test_ode_fit_recovers_the_parameters():
+    proc = run_example("ode_fit.py")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "fit ok" in proc.stdout
+
+    losses = logged_losses(proc.stdout)
+    assert len(losses) == 15
+    assert losses[-1] < losses[0] / 50
+
+    # The fit ends at least as close to the data as the truth is: it has
+    # found the minimum, not stopped on the way.
+    truth = re.search(r"^loss at the true parameters ([\d.]+)$", proc.stdout, re.M)
+    assert truth, proc.stdout
+    assert losses[-1] <= float(truth.group(1))
+
+    rows = re.findall(
+        r"^(alpha|beta|gamma|delta)\s+[\d.]+\s+([\d.]+)\s+([\d.]+)", proc.stdout, re.M
+    )
+    assert len(rows) == 4
+    for _, fitted, true in rows:
+        assert float(fitted) == pytest.approx(float(true), rel=0.02)
+
+
+def test_ode_fit_fails_when_not_fitted():
+    proc = run_example("ode_fit.py", "--steps", "0")
+    assert proc.returncode == 1
+    assert "fit failed: alpha is 30.00% from the truth" in proc.stderr
