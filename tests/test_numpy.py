@@ -32,6 +32,15 @@ from typing import Any
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
+from _spec_helpers import (
+    assert_all_same,
+    assert_same,
+    check_derivatives,
+    check_second_derivatives,
+    check_traced,
+    leaves,
+    sample,
+)
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -40,135 +49,6 @@ import funcgrad.numpy as fnp
 from funcgrad.errors import FuncgradError
 
 DTYPES = (np.float32, np.float64, np.int64, np.bool_)
-
-# --- helpers ------------------------------------------------------------------
-
-
-def sample(shape: tuple, dtype: Any, rng: np.random.Generator, values: str) -> Any:
-    """An array to test with. `values` is "normal", "positive" (safe for
-    log, sqrt and division) or "unit" (inside (-1, 1), safe for tan)."""
-    dtype = np.dtype(dtype)
-    if dtype == np.bool_:
-        if values == "positive":
-            return np.ones(shape, bool)
-        return rng.random(shape) < 0.5
-    if dtype.kind in "iu":
-        low, high = (1, 5) if values == "positive" else (-3, 4)
-        return rng.integers(low, high, shape).astype(dtype)
-    if values == "positive":
-        return rng.uniform(0.5, 2.0, shape).astype(dtype)
-    if values == "unit":
-        return rng.uniform(-0.9, 0.9, shape).astype(dtype)
-    return rng.standard_normal(shape).astype(dtype)
-
-
-def leaves(out: Any) -> list[Any]:
-    """The arrays of a result that may be a tuple or list of arrays."""
-    if isinstance(out, tuple | list):
-        return [leaf for item in out for leaf in leaves(item)]
-    return [out]
-
-
-def rtol_for(dtype: np.dtype) -> float:
-    return {"float16": 2e-3, "float32": 2e-5}.get(np.dtype(dtype).name, 1e-10)
-
-
-def assert_same(got: Any, want: Any, exact: bool = False) -> None:
-    """`got` has numpy's dtype and shape and (nearly) numpy's values."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype, f"dtype {got.dtype}, numpy gives {want.dtype}"
-    assert got.shape == want.shape, f"shape {got.shape}, numpy gives {want.shape}"
-    if exact or want.dtype.kind in "biu":
-        np.testing.assert_array_equal(got, want)
-    else:
-        tol = rtol_for(want.dtype)
-        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
-
-
-def assert_all_same(got: Any, want: Any) -> None:
-    got, want = leaves(got), leaves(want)
-    assert len(got) == len(want), f"{len(got)} outputs, numpy gives {len(want)}"
-    for g, w in zip(got, want):
-        assert_same(g, w)
-
-
-def tangent_like(x: Any, rng: np.random.Generator) -> Any:
-    if x.dtype.kind == "f":
-        return rng.standard_normal(x.shape).astype(x.dtype)
-    return np.zeros_like(x)
-
-
-def run_traced(f: Callable[..., Any], args: tuple, rng: np.random.Generator) -> tuple:
-    """`f(*args)` through `make_jaxpr` (evaluated) and through `jvp`, with
-    the staged program's output types."""
-    closed = fg.make_jaxpr(f)(*args)
-    staged = closed(*args)
-    primal, _ = fg.jvp(f, args, tuple(tangent_like(a, rng) for a in args))
-    return closed.out_avals, staged, primal
-
-
-def check_traced(f_np: Callable, f_fg: Callable, args: tuple, seed: int = 0) -> None:
-    """`f_fg` inside transforms agrees with `f_np` (or both raise)."""
-    rng = np.random.default_rng(seed)
-    try:
-        want = f_np(*args)
-    except Exception:
-        with pytest.raises(Exception):
-            fg.make_jaxpr(f_fg)(*args)
-        with pytest.raises(Exception):
-            fg.jvp(f_fg, args, tuple(tangent_like(a, rng) for a in args))
-        return
-    avals, staged, primal = run_traced(f_fg, args, rng)
-    want_leaves = leaves(want)
-    assert [(a.shape, a.dtype) for a in avals] == [
-        (np.shape(w), np.asarray(w).dtype) for w in want_leaves
-    ], "the staged program's output types differ from numpy's"
-    assert_all_same(staged, want)
-    assert_all_same(primal, want)
-
-
-def numeric_grads(f: Callable[..., Any], args: tuple, eps: float = 1e-6) -> list:
-    """Central differences of the scalar function `f` for every argument."""
-    grads = []
-    for k, arg in enumerate(args):
-        g = np.zeros(arg.shape)
-        for i in np.ndindex(arg.shape):
-            shifted = []
-            for step in (eps, -eps):
-                moved = [a.copy() for a in args]
-                moved[k][i] += step
-                shifted.append(f(*moved))
-            g[i] = (shifted[0] - shifted[1]) / (2 * eps)
-        grads.append(g)
-    return grads
-
-
-def check_derivatives(fn: Callable, args: tuple, seed: int = 0) -> None:
-    """`grad` of `sum(fn(x) * w)` and `jvp` of `fn` against central
-    differences of the numpy function, all in float64."""
-    rng = np.random.default_rng(seed)
-    w = rng.standard_normal(np.shape(fn(np, *args)))
-
-    def loss_np(*a: Any) -> float:
-        return float(np.sum(fn(np, *a) * w))
-
-    def loss_fg(*a: Any) -> Any:
-        return fnp.sum(fn(fnp, *a) * w)
-
-    grads = fg.grad(loss_fg, argnums=tuple(range(len(args))))(*args)
-    for k, (got, want) in enumerate(zip(grads, numeric_grads(loss_np, args))):
-        assert got.shape == args[k].shape and got.dtype == np.float64
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-
-    eps = 1e-6
-    tangents = tuple(rng.standard_normal(a.shape) for a in args)
-    _, out_dot = fg.jvp(lambda *a: fn(fnp, *a), args, tangents)
-    plus = fn(np, *(a + eps * t for a, t in zip(args, tangents)))
-    minus = fn(np, *(a - eps * t for a, t in zip(args, tangents)))
-    np.testing.assert_allclose(
-        out_dot, (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-6
-    )
-
 
 # --- the table of cases -------------------------------------------------------
 
@@ -886,21 +766,10 @@ def test_derivatives_match_finite_differences(c: Case, dtype: Any) -> None:
 
 @pytest.mark.parametrize(("c", "dtype"), _params("grad"))
 def test_second_derivatives_match_finite_differences(c: Case, dtype: Any) -> None:
-    """Forward over reverse: the Hessian-vector product of `sum(fn(x) * w)`
-    against central differences of its gradient (checked against numpy's
-    differences by the test above), in float64."""
-    args = c.args(dtype)
-    rng = np.random.default_rng(zlib.crc32(c.label.encode()) + 1)
-    w = rng.standard_normal(np.shape(c.fn(np, *args)))
-    argnums = tuple(range(len(args)))
-    gradient = fg.grad(lambda *a: fnp.sum(c.fn(fnp, *a) * w), argnums=argnums)
-    v = tuple(rng.standard_normal(a.shape) for a in args)
-    _, hvp = fg.jvp(gradient, args, v)
-    eps = 1e-5
-    plus = gradient(*(a + eps * t for a, t in zip(args, v)))
-    minus = gradient(*(a - eps * t for a, t in zip(args, v)))
-    for got, p, m in zip(hvp, plus, minus):
-        np.testing.assert_allclose(got, (p - m) / (2 * eps), rtol=1e-4, atol=1e-5)
+    """`jvp` of `jvp`, and the Hessian-vector product of `sum(fn(x) * w)`
+    forward over reverse and reverse over reverse, against differences of
+    numpy's function (see `check_second_derivatives`), in float64."""
+    check_second_derivatives(c.fn, c.args(dtype), zlib.crc32(c.label.encode()) + 1)
 
 
 def _batch_of_three(c: Case, dtype: Any) -> list[tuple]:

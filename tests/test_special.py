@@ -565,6 +565,14 @@ def test_xlogy_derivatives() -> None:
     np.testing.assert_allclose(jac[1], np.diag(xs / ys), rtol=1e-14)
 
 
+def test_xlogy_mixed_second_derivative_at_x_zero() -> None:
+    # d2/dxdy x log(y) = 1 / y also at x == 0 (xlog1py: 1 / (1 + y)); it
+    # had come out 1 there, the divisor of d/dy replaced wholesale
+    for fn, y in ((fsp.xlogy, 2.0), (fsp.xlog1py, 1.0)):
+        h = fg.hessian(lambda v, f=fn: f(v[0], v[1]))(np.array([0.0, y]))
+        np.testing.assert_allclose(h, [[0.0, 0.5], [0.5, 0.0]], rtol=1e-15)
+
+
 def test_special_functions_match_scipy() -> None:
     x = np.array([-3.7, -1.5, -0.5, 0.1, 0.5, 1.0, 2.0, 7.5, 30.0])
     u = np.array([-0.999, -0.5, -1e-5, 0.0, 0.3, 0.9, 0.999999])

@@ -209,10 +209,15 @@ def _x_log(log_fn: Callable[[Any], Any], x: Any, y: Any, special_y: float) -> An
 
 
 def _x_over(x: Any, y_plus: Any) -> Any:
-    # x / y_plus, taken as 0 where x == 0 (also where y_plus == 0)
+    # x / y_plus, taken as 0 where x == 0 (also where y_plus is 0 or NaN).
+    # Only there is the divisor replaced by 1: elsewhere the quotient's
+    # derivative in x is 1 / y_plus also at x == 0 (the mixed second
+    # derivative of x * log(y)).
     dtype = get_aval(x).dtype
-    zero = ew.eq(x, np.zeros((), dtype))
-    safe = ew.select(zero, np.ones((), dtype), y_plus)
+    zero = np.zeros((), dtype)
+    no_quotient = ew.or_p.bind(ew.eq(y_plus, zero), ew.ne(y_plus, y_plus))
+    replaced = ew.and_p.bind(ew.eq(x, zero), no_quotient)
+    safe = ew.select(replaced, np.ones((), dtype), y_plus)
     return ew.div(x, safe)
 
 
