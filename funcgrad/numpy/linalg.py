@@ -56,6 +56,7 @@ from funcgrad.numpy._util import (
     to_inexact,
     to_ndarray,
 )
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _cumulative as cumulative
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _linalg_ops as ops
@@ -602,7 +603,8 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
     x = products.matmul(_pinv(a, rcond), b)
     s = ops.svd(a, False, False)[0]
     cutoff = ew.mul(rcond, reductions.max(s))
-    rank = reductions.sum(ew.gt(s, cutoff))
+    # numpy's lstsq (LAPACK's gelsd) reports the rank as int32.
+    rank = ew.convert_element_type(reductions.sum(ew.gt(s, cutoff)), np.int32)
     if m > n:
         r = ew.sub(b, products.matmul(a, x))
         residuals = reductions.sum(ew.mul(r, r), axis=0)
@@ -632,7 +634,11 @@ def _root_of_squares(x: Any, axis: Any, keepdims: bool) -> Any:
     as its Hessian at 0, instead of going through the root's infinite
     second derivative there. `keepdims` is applied to `s`, before the root,
     so that the result carries the note in the shape the caller gets."""
-    squares = reductions.sum(ew.mul(x, x), axis=axis, keepdims=keepdims)
+    if get_aval(x).dtype.kind == "c":  # |z|^2, real
+        x = ew.add(*(ew.integer_pow(p, 2) for p in (cp.real(x), cp.imag(x))))
+    else:
+        x = ew.mul(x, x)
+    squares = reductions.sum(x, axis=axis, keepdims=keepdims)
     return remember_square(_safe_root(squares, 2), squares)
 
 
