@@ -9,7 +9,7 @@ one. Arguments and results may be any pytrees of arrays.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,9 @@ __all__ = ["cond", "fori_loop", "map", "scan", "switch", "while_loop"]
 
 _HINT = "Pass arrays, Python scalars, or pytrees (tuples, lists, dicts) of them."
 
+# A Python scalar of each kind, for numpy's promotion of weak values.
+_WEAK_EXAMPLE = {"b": False, "i": 0, "u": 0, "f": 0.0, "c": 0j}
+
 
 def _flatten(tree: Any, where: str) -> tuple[list[Any], Any]:
     leaves, treedef = tree_flatten(tree)
@@ -45,6 +48,53 @@ def _flatten(tree: Any, where: str) -> tuple[list[Any], Any]:
 
 def _describe(avals: Sequence[ShapedArray]) -> str:
     return "(" + ", ".join(a.str_short() for a in avals) + ")"
+
+
+def _check_callable(fun: Any, api: str, what: str) -> None:
+    if not callable(fun):
+        raise FuncgradTypeError(
+            f"`{api}` takes {what}, got {fun!r}, which is not callable."
+        )
+
+
+def _weak_leaves(tree: Any) -> list[bool]:
+    """Which leaves are weakly typed: Python scalars, and the tracers of
+    Python scalars that `jit` was given."""
+    return [
+        is_python_scalar(x) or (isinstance(x, Tracer) and x.aval.weak_type)
+        for x in tree_flatten(tree)[0]
+    ]
+
+
+def _keeps_kind(weak_dtype: np.dtype, dtype: np.dtype) -> bool:
+    """Whether a Python scalar of `weak_dtype` may take `dtype` as numpy
+    would (an int may become float32; a float may not become an int)."""
+    return np.result_type(dtype, _WEAK_EXAMPLE[weak_dtype.kind]) == dtype
+
+
+def _settle_weak_carry(
+    out_avals_of: Callable[[list[ShapedArray]], list[ShapedArray]],
+    leaves: list[Any],
+    avals: list[ShapedArray],
+    weak: list[bool],
+) -> tuple[list[Any], list[ShapedArray]]:
+    """A weakly typed carry takes the dtype the body gives it, as a Python
+    scalar in a Python loop would (`0.0 + float32` is float32): the body
+    is traced once with weak carries to find it."""
+    if not any(weak):
+        return leaves, avals
+    probe = [ShapedArray(a.shape, a.dtype, weak_type=w) for a, w in zip(avals, weak)]
+    settled = [
+        ShapedArray(a.shape, o.dtype)
+        if w and a.shape == o.shape and _keeps_kind(a.dtype, o.dtype)
+        else ShapedArray(a.shape, a.dtype)
+        for a, o, w in zip(avals, out_avals_of(probe), weak)
+    ]
+    leaves = [
+        x if s.dtype == a.dtype else ew.convert_element_type(x, s.dtype)
+        for x, a, s in zip(leaves, avals, settled)
+    ]
+    return leaves, settled
 
 
 # --- cond and switch ----------------------------------------------------------
@@ -63,7 +113,7 @@ def _trace_branch(
         out = fun(*tree_unflatten(op_tree, ops))
         leaves, treedef = tree_flatten(out)
         info["tree"] = treedef
-        info["weak"] = [is_python_scalar(x) for x in leaves]
+        info["weak"] = _weak_leaves(out)
         leaves = [as_traceable(x, f"An output of `{name}`", _HINT) for x in leaves]
         if cast is not None:
             leaves = [
@@ -89,17 +139,21 @@ def _trace_branches(
                 f"The branches must return the same structure: `{names[0]}` "
                 f"returned {trees[0]} but `{name}` returned {tree}."
             )
-    # Python scalars take the dtype the other branches give that output,
-    # as they would in any numpy expression.
+    # Python scalars take the dtype the other branches give that output, as
+    # they would in a numpy expression, or their common dtype if all are
+    # Python scalars; never one of another kind (2.5 does not become an int).
     n_out = len(traced[0][3])
     casts: list[list[Any]] = [[None] * n_out for _ in traced]
     for k in range(n_out):
-        strong = {t[3][k].dtype for t in traced if not t[4][k]}
-        if len(strong) == 1:
-            (dtype,) = strong
-            for i, t in enumerate(traced):
-                if t[4][k] and t[3][k].dtype != dtype:
-                    casts[i][k] = dtype
+        dtypes = [t[3][k].dtype for t in traced]
+        weak = [t[4][k] for t in traced]
+        strong = {d for d, w in zip(dtypes, weak) if not w}
+        if len(strong) > 1:
+            continue
+        dtype = strong.pop() if strong else np.result_type(*dtypes)
+        for i, (d, w) in enumerate(zip(dtypes, weak)):
+            if w and d != dtype and _keeps_kind(d, dtype):
+                casts[i][k] = dtype
     for i, f in enumerate(funs):
         if any(c is not None for c in casts[i]):
             traced[i] = _trace_branch(f, names[i], op_tree, op_avals, casts[i])
@@ -125,10 +179,11 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     `vmap` with a batched index every branch runs and each member takes
     its own result, as `where` would.
     """
-    funs = list(branches)
+    funs = list(branches) if isinstance(branches, Iterable) else []
     if not funs or not all(callable(f) for f in funs):
         raise FuncgradTypeError(
-            "`switch` needs a non-empty sequence of functions as `branches`."
+            f"`switch` needs a non-empty sequence of functions as `branches`, "
+            f"got {branches!r}."
         )
     idx = as_traceable(index, "The index of `switch`", "Pass an integer scalar.")
     aval = get_aval(idx)
@@ -161,10 +216,8 @@ def cond(
     the chosen one runs. Under `vmap` with a batched `pred` both run and
     each member selects its result.
     """
-    if not callable(true_fun) or not callable(false_fun):
-        raise FuncgradTypeError(
-            "`cond` takes `(pred, true_fun, false_fun, *operands)`."
-        )
+    _check_callable(true_fun, "cond", "a function as `true_fun`")
+    _check_callable(false_fun, "cond", "a function as `false_fun`")
     p = as_traceable(pred, "The predicate of `cond`", "Pass a scalar boolean.")
     aval = get_aval(p)
     if aval.shape != ():
@@ -214,8 +267,7 @@ def scan(
     each step's derivative needs, stacked, and runs the steps backwards;
     wrap `f` in `funcgrad.checkpoint` to recompute them instead.
     """
-    if not callable(f):
-        raise FuncgradTypeError("`scan` takes a function `f(carry, x) -> (carry, y)`.")
+    _check_callable(f, "scan", "a function `f(carry, x) -> (carry, y)`")
     x_leaves, x_tree = _flatten(xs, "An element of `xs` of `scan`")
     for x in x_leaves:
         if get_aval(x).ndim == 0:
@@ -248,7 +300,6 @@ def scan(
             f"sizes {lengths}."
         )
     init_leaves, init_tree = _flatten(init, "An element of `init` of `scan`")
-    weak = [is_python_scalar(x) for x in tree_flatten(init)[0]]
     x_avals = [ShapedArray(get_aval(x).shape[1:], get_aval(x).dtype) for x in x_leaves]
 
     def trace(
@@ -283,20 +334,13 @@ def scan(
         jaxpr, consts = stage(body, carry_avals + x_avals)
         return jaxpr, consts, info["y_tree"], [v.aval for v in jaxpr.outvars[:n]]
 
-    carry_avals = [get_aval(x) for x in init_leaves]
+    init_leaves, carry_avals = _settle_weak_carry(
+        lambda avals: trace(avals)[3],
+        init_leaves,
+        [get_aval(x) for x in init_leaves],
+        _weak_leaves(init),
+    )
     jaxpr, consts, y_tree, out_avals = trace(carry_avals)
-    # A Python scalar in `init` takes the dtype the body gives it.
-    retyped = [
-        o if w and a.shape == o.shape and a.dtype != o.dtype else a
-        for a, o, w in zip(carry_avals, out_avals, weak)
-    ]
-    if retyped != carry_avals:
-        init_leaves = [
-            ew.convert_element_type(x, r.dtype) if r != a else x
-            for x, a, r in zip(init_leaves, carry_avals, retyped)
-        ]
-        carry_avals = retyped
-        jaxpr, consts, y_tree, out_avals = trace(carry_avals)
     for k, (a, o) in enumerate(zip(carry_avals, out_avals)):
         if a.shape != o.shape or a.dtype != o.dtype:
             raise FuncgradTypeError(
@@ -316,6 +360,7 @@ def scan(
 def map(f: Callable[[Any], Any], xs: Any) -> Any:
     """`f` applied to each slice of `xs` along its leading axis, stacked:
     a `scan` without a carry, so `f` is traced once."""
+    _check_callable(f, "map", "a function `f(x) -> y`")
     _, ys = scan(lambda carry, x: (carry, f(x)), (), xs)
     return ys
 
@@ -332,9 +377,9 @@ def while_loop(
     does not (the number of steps is unknown until the loop has run): use
     `fori_loop` with Python-int bounds or `scan` for that.
     """
+    _check_callable(cond_fun, "while_loop", "a function `cond_fun(val) -> bool`")
+    _check_callable(body_fun, "while_loop", "a function `body_fun(val) -> val`")
     leaves, tree = _flatten(init_val, "An element of `init_val` of `while_loop`")
-    weak = [is_python_scalar(x) for x in tree_flatten(init_val)[0]]
-    avals = [get_aval(x) for x in leaves]
 
     def trace_body(avals: list[ShapedArray]) -> tuple[Any, list[Any]]:
         def body(*args: Any) -> list[Any]:
@@ -352,20 +397,14 @@ def while_loop(
 
         return stage(body, avals)
 
+    leaves, avals = _settle_weak_carry(
+        lambda avals: [v.aval for v in trace_body(avals)[0].outvars],
+        leaves,
+        [get_aval(x) for x in leaves],
+        _weak_leaves(init_val),
+    )
     body, body_consts = trace_body(avals)
     out_avals = [v.aval for v in body.outvars]
-    retyped = [
-        o if w and a.shape == o.shape and a.dtype != o.dtype else a
-        for a, o, w in zip(avals, out_avals, weak)
-    ]
-    if retyped != avals:
-        leaves = [
-            ew.convert_element_type(x, r.dtype) if r != a else x
-            for x, a, r in zip(leaves, avals, retyped)
-        ]
-        avals = retyped
-        body, body_consts = trace_body(avals)
-        out_avals = [v.aval for v in body.outvars]
     for k, (a, o) in enumerate(zip(avals, out_avals)):
         if a.shape != o.shape or a.dtype != o.dtype:
             raise FuncgradTypeError(
@@ -423,6 +462,7 @@ def fori_loop(
     every transform, reverse mode included, goes through. With traced
     bounds it is a `while_loop`, so reverse mode is not available.
     """
+    _check_callable(body_fun, "fori_loop", "a function `body_fun(i, val) -> val`")
     lo, hi = _static_int(lower), _static_int(upper)
     if lo is not None and hi is not None:
         typed = [np.asarray(b).dtype for b in (lower, upper) if not isinstance(b, int)]

@@ -332,8 +332,10 @@ def hoist_invariants(jaxpr: Jaxpr, consts: list[Any]) -> tuple[Jaxpr, list[Any]]
     hoisted: list[JaxprEqn] = []
     kept: list[JaxprEqn] = []
     for eqn in jaxpr.eqns:
-        if eqn.params and any(isinstance(p, Jaxpr) for p in eqn.params.values()):
-            kept.append(eqn)  # loops and branches stay where they are
+        if eqn.primitive.effectful or (
+            eqn.params and any(isinstance(p, Jaxpr) for p in eqn.params.values())
+        ):
+            kept.append(eqn)  # effects, loops and branches stay where they are
         elif all(type(x) is Literal or x in invariant for x in eqn.invars):
             hoisted.append(eqn)
             invariant.update(eqn.outvars)
