@@ -817,13 +817,6 @@ def test_batched_predicate_keeps_derivatives_of_untaken_singular_branches_out():
         assert_trees_close(got, want)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: under `vmap` with a batched predicate `cond` runs every branch "
-    "for every member, eagerly through numpy, so a branch a member does not "
-    "take (sqrt of a negative number here) emits numpy's RuntimeWarning, which "
-    "the Python `if` never evaluates; with warnings as errors it raises",
-)
 def test_batched_cond_does_not_warn_for_branches_members_do_not_take():
     x, preds = np.array([-1.0, 4.0]), np.array([False, True])
     with warnings.catch_warnings():

@@ -770,9 +770,12 @@ def cond_batch(
     index_b = shape_ops.batch_to_front(index, d_index)
     results = []
     for b in branches:
-        outs, out_dims = vmap_flat(
-            runner(b), size, ops_b, [0 if x else None for x in in_b]
-        )
+        # Members compute branches they do not take; numpy's warnings about
+        # those values (a log of a negative, say) are not the user's.
+        with np.errstate(all="ignore"):
+            outs, out_dims = vmap_flat(
+                runner(b), size, ops_b, [0 if x else None for x in in_b]
+            )
         results.append(
             [shape_ops.batch_materialize(o, d, size) for o, d in zip(outs, out_dims)]
         )
