@@ -342,7 +342,7 @@ def hoist_invariants(jaxpr: Jaxpr, consts: list[Any]) -> tuple[Jaxpr, list[Any]]
         else:
             kept.append(eqn)
     if not hoisted:
-        return jaxpr, consts
+        return _drop_unused_consts(jaxpr, consts)
     used: list[Var] = []
     seen: set[Var] = set()
     for atom in [x for e in kept for x in e.invars] + list(jaxpr.outvars):
@@ -353,6 +353,17 @@ def hoist_invariants(jaxpr: Jaxpr, consts: list[Any]) -> tuple[Jaxpr, list[Any]]
     new_consts = eval_jaxpr(prelude, [], *consts)
     body = Jaxpr([], used + jaxpr.invars[n:], kept, jaxpr.outvars)
     return body, new_consts
+
+
+def _drop_unused_consts(jaxpr: Jaxpr, consts: list[Any]) -> tuple[Jaxpr, list[Any]]:
+    n = len(consts)
+    used = {x for e in jaxpr.eqns for x in e.invars if type(x) is Var}
+    used.update(v for v in jaxpr.outvars if type(v) is Var)
+    keep = [i for i, v in enumerate(jaxpr.invars[:n]) if v in used]
+    if len(keep) == n:
+        return jaxpr, consts
+    invars = [jaxpr.invars[i] for i in keep] + jaxpr.invars[n:]
+    return Jaxpr([], invars, jaxpr.eqns, jaxpr.outvars), [consts[i] for i in keep]
 
 
 @scan_p.def_impl
@@ -471,6 +482,8 @@ def scan_jvp(
                 stacked_vars.append(atom)
             kinds.append(("stacked", stacked_vars.index(atom)))
     fwd_body = Jaxpr([], fwd.invars, fwd.eqns, fwd.outvars[:n_out] + stacked_vars)
+    fwd_body, fwd_consts = _drop_unused_consts(fwd_body, fwd_consts)
+    n_fc = len(fwd_consts)
     outs = scan_p.bind(
         *fwd_consts,
         *init,
