@@ -9,4 +9,4 @@ from benchmarks.workloads import eager_small, import_time, mlp, transforms
 
 # isort: split
 # Issue 4's workloads, last in the table (they reuse the losses above).
-from benchmarks.workloads import compiled
+from benchmarks.workloads import compiled, rnn

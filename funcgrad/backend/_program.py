@@ -21,15 +21,22 @@ from funcgrad.backend._kernels import (
     get_kernel,
     kernel_source,
 )
+from funcgrad.backend._loops import (
+    Form,
+    ScanForm,
+    control_form,
+    nested_jaxprs,
+    python_loop,
+)
 from funcgrad.backend._registry import (
     accumulator_dtype,
     reduction_lowerings,
     threaded_primitives,
     transcendental,
 )
-from funcgrad.backend._whole import whole_source
+from funcgrad.backend._whole import loop_source, whole_source
 from funcgrad.config import config
-from funcgrad.core import ClosedJaxpr, JaxprEqn, Literal, Var
+from funcgrad.core import ClosedJaxpr, Jaxpr, JaxprEqn, Literal, Var
 
 logger = logging.getLogger("funcgrad.backend")
 
@@ -52,17 +59,9 @@ class CompiledProgram:
         # threads spinning after each call) oversubscribe the cores when
         # they take turns: a batch-1024 MLP step went from 11 ms to 20 ms.
         # Programs that call BLAS or LAPACK keep their kernels serial.
-        threaded = any(
-            type(s) is JaxprEqn and s.primitive in threaded_primitives
-            for s in self.steps
-        )
+        threaded = _calls_threaded(jaxpr)
         self.runners = [
-            (
-                _GroupStep(s, self.kernels, allow_parallel=not threaded)
-                if type(s) is Group
-                else _EqnStep(s),
-                dead,
-            )
+            (_runner(s, self.kernels, allow_parallel=not threaded), dead)
             for s, dead in zip(self.steps, self.dead_after)
         ]
         unlowered = sorted(
@@ -181,6 +180,13 @@ class _GroupStep:
             env[v] = out
 
 
+def _runner(step: Any, kernels: dict[int, Any], allow_parallel: bool) -> Any:
+    if type(step) is Group:
+        return _GroupStep(step, kernels, allow_parallel)
+    form = control_form(step)
+    return _EqnStep(step) if form is None else _LoopStep(step, form)
+
+
 class _EqnStep:
     """One equation run by its primitive's implementation."""
 
@@ -200,6 +206,81 @@ class _EqnStep:
             env.update(zip(self.outvars, out))
         else:
             env[self.outvars[0]] = out
+
+
+class _LoopStep:
+    """A `scan`, `while` or `cond` equation (see `funcgrad.backend._loops`):
+    one numba function with the loop inside where its bodies are small
+    enough to be compiled whole, else a Python loop over its bodies, each
+    compiled as a program of its own."""
+
+    def __init__(self, eqn: JaxprEqn, form: Form) -> None:
+        self.eqn = eqn
+        self.form = form
+        self.kernel, self.params = _loop_kernel(eqn, form)
+        # a scan's kernel takes its length, so that one serves every length
+        self.length = [form.length] if type(form) is ScanForm else []
+        self.num_eqns = sum(len(j.eqns) for j in form.jaxprs)  # for the logs
+        self.python: Any = None  # built on first use
+
+    def __call__(self, env: dict[Var, Any]) -> None:
+        outs = None
+        if self.kernel is not None:
+            outs = self._run_kernel(env)
+        if outs is None:
+            if self.python is None:
+                self.python = python_loop(self.form, _compile_body)
+            vals = [x.val if type(x) is Literal else env[x] for x in self.eqn.invars]
+            outs = self.python(*vals)
+        env.update(zip(self.eqn.outvars, outs))
+
+    def _run_kernel(self, env: dict[Var, Any]) -> list[Any] | None:
+        args = self.length + _as_scalars([env[v] for v in self.params], self.params)
+        try:
+            outs = call_whole(self.kernel, args, self.num_eqns)
+        except Exception as err:  # numba cannot type a body: loop in Python
+            logger.debug("loop kernel failed, looping in Python: %s", err)
+            self.kernel = None
+            return None
+        return [
+            np.asarray(o, dtype=v.aval.dtype) for o, v in zip(outs, self.eqn.outvars)
+        ]
+
+
+def _compile_body(body: Jaxpr) -> CompiledProgram:
+    return CompiledProgram(ClosedJaxpr(body, []))
+
+
+def _loop_kernel(eqn: JaxprEqn, form: Form) -> tuple[Any, list[Var]]:
+    """The numba function running `eqn`'s loop, and the variables it takes,
+    if its bodies are small enough to compile whole; (None, []) otherwise."""
+    limit = config.whole_program_max_size
+    if not limit or sum(program_size(j) for j in form.jaxprs) > limit:
+        return None, []
+    written = loop_source(eqn, form)
+    if written is None:
+        return None, []
+    source, params = written
+    return get_kernel(source), params
+
+
+def program_size(jaxpr: Jaxpr) -> int:
+    """Elements in all the values a program computes: a loop's stacked
+    results, and the values of its bodies' steps, counted once."""
+    total = 0
+    for e in jaxpr.eqns:
+        total += sum(int(np.prod(v.aval.shape, dtype=np.int64)) for v in e.outvars)
+        total += sum(program_size(j) for j in nested_jaxprs(e))
+    return total
+
+
+def _calls_threaded(jaxpr: Jaxpr) -> bool:
+    """Whether a program, or a body of one of its loops, calls BLAS or LAPACK."""
+    return any(
+        e.primitive in threaded_primitives
+        or any(_calls_threaded(j) for j in nested_jaxprs(e))
+        for e in jaxpr.eqns
+    )
 
 
 def _as_scalars(values: Sequence[Any], params: Sequence[Var]) -> list[Any]:
@@ -244,12 +325,7 @@ def _whole_kernel(jaxpr: Any) -> Any:
     """One numba function for the whole program, if it is small and every
     step can be compiled; None otherwise."""
     limit = config.whole_program_max_size
-    size = sum(
-        int(np.prod(v.aval.shape, dtype=np.int64))
-        for e in jaxpr.eqns
-        for v in e.outvars
-    )
-    if not limit or size > limit or not jaxpr.eqns:
+    if not limit or not jaxpr.eqns or program_size(jaxpr) > limit:
         return None
     source = whole_source(jaxpr, plan(jaxpr, 1))
     return None if source is None else get_kernel(source)

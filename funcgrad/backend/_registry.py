@@ -108,3 +108,12 @@ transcendental: set[Primitive] = set()
 # Primitives whose implementations run on a threaded library (BLAS, LAPACK):
 # a program with one of them keeps its fused kernels serial.
 threaded_primitives: set[Primitive] = set()
+
+
+# Structured control flow: a loop or branch primitive, whose bodies are
+# Jaxprs in its parameters, says how one of its equations reads as one of
+# the backend's loop forms (`funcgrad.backend._loops`: `ScanForm`,
+# `WhileForm`, `SwitchForm`). Compiled programs then run the bodies
+# compiled, inside one numba function with the loop where they are small.
+ControlLowering = Callable[[Any], Any]
+control_lowerings: dict[Primitive, ControlLowering] = {}

@@ -195,12 +195,26 @@ def dot_general_statements(out: str, x: str, y: str, *, eqn: Any) -> list[str] |
     size = int(np.prod([xa.shape[d] for d in lc], dtype=np.int64))
     rows = int(np.prod([xa.shape[d] for d in lf], dtype=np.int64))
     cols = int(np.prod([ya.shape[d] for d in rf], dtype=np.int64))
-    a = f"np.ascontiguousarray(np.transpose({x}, {tuple(lf) + tuple(lc)})).reshape(({rows}, {size}))"
-    b = f"np.ascontiguousarray(np.transpose({y}, {tuple(rc) + tuple(rf)})).reshape(({size}, {cols}))"
+    a = _matrix_text(x, xa.ndim, tuple(lf) + tuple(lc), (rows, size))
+    b = _matrix_text(y, ya.ndim, tuple(rc) + tuple(rf), (size, cols))
     product = f"np.dot({a}, {b})"
     if oa.shape == ():
         return [f"{out} = {product}[0, 0]"]
-    return [f"{out} = np.ascontiguousarray({product}).reshape({oa.shape})"]
+    if oa.shape == (rows, cols):
+        return [f"{out} = {product}"]
+    return [f"{out} = {product}.reshape({oa.shape})"]
+
+
+def _matrix_text(x: str, ndim: int, order: tuple, shape: tuple) -> str:
+    """An operand of a whole program's product as a matrix. A matrix or its
+    transpose is passed as it is (BLAS reads either layout): numba's
+    general `np.transpose` and array assignments cost seconds of compile
+    time on their first use in a process, `.T` does not (benchmarks: w6_rnn)."""
+    if ndim == 2:
+        return f"np.ascontiguousarray({x})" + ("" if order == (0, 1) else ".T")
+    if order != tuple(range(ndim)):
+        x = f"np.transpose({x}, {order})"
+    return f"np.ascontiguousarray({x}).reshape({shape})"
 
 
 array_lowerings[dot_general_p] = dot_general_statements

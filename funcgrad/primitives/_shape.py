@@ -604,7 +604,12 @@ def _broadcast_statements(out: str, x: str, *, eqn: Any) -> list[str]:
 
 
 def _transpose_statements(out: str, x: str, *, eqn: Any) -> list[str]:
-    return [f"{out} = np.transpose({x}, {eqn.params['permutation']})"]
+    perm = tuple(eqn.params["permutation"])
+    if perm == tuple(range(len(perm) - 1, -1, -1)):
+        # numba's `np.transpose` with axes costs seconds to compile on its
+        # first use in a process; `.T` does not (benchmarks: w6_rnn)
+        return [f"{out} = {x}.T"]
+    return [f"{out} = np.transpose({x}, {perm})"]
 
 
 def _index_text(parts: Sequence[str]) -> str:
