@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad._traceback import api_boundary
 from funcgrad.core import (
     ClosedJaxpr,
     PyTreeDef,
@@ -55,13 +56,6 @@ def _as_value(x: Any, where: str) -> Any:
 
 def _check_differentiable(x: Any, where: str, api: str) -> None:
     dtype = get_aval(x).dtype
-    if dtype.kind == "c":
-        raise FuncgradTypeError(
-            f"`{api}` was asked to differentiate {where}, which is complex "
-            f"({dtype}). Complex derivatives are not supported yet; "
-            f"differentiate with respect to the real and imaginary parts as "
-            f"two real arrays instead."
-        )
     if not is_inexact(dtype):
         raise FuncgradTypeError(
             f"`{api}` was asked to differentiate {where}, whose dtype is "
@@ -169,6 +163,7 @@ def _flat_fun(
 # --- forward mode -------------------------------------------------------------
 
 
+@api_boundary
 def jvp(
     fun: Callable[..., Any],
     primals: Sequence[Any],
@@ -239,11 +234,6 @@ def _tangent_for(primal: Any, tangent: Any, index: int, api: str = "jvp") -> Any
             f"`{api}`: tangent leaf {index} has shape {t_aval.shape} but its "
             f"primal has shape {p_aval.shape}; they must match."
         )
-    if p_aval.dtype.kind == "c":
-        raise FuncgradTypeError(
-            f"`{api}`: primal leaf {index} is complex ({p_aval.dtype}); complex "
-            f"derivatives are not supported yet."
-        )
     if not is_inexact(p_aval.dtype):
         if isinstance(tangent, Tracer) or np.any(np.asarray(tangent) != 0):
             raise FuncgradTypeError(
@@ -254,7 +244,13 @@ def _tangent_for(primal: Any, tangent: Any, index: int, api: str = "jvp") -> Any
             )
         return Zero(p_aval)
     if t_aval.dtype != p_aval.dtype:
-        if isinstance(tangent, Tracer) or np.ndim(tangent) or not np.isscalar(tangent):
+        lossy = t_aval.dtype.kind == "c" and p_aval.dtype.kind != "c"
+        if (
+            isinstance(tangent, Tracer)
+            or np.ndim(tangent)
+            or not np.isscalar(tangent)
+            or lossy
+        ):
             raise FuncgradTypeError(
                 f"`jvp`: tangent leaf {index} has dtype {t_aval.dtype} but its "
                 f"primal has dtype {p_aval.dtype}; they must match."
@@ -263,6 +259,7 @@ def _tangent_for(primal: Any, tangent: Any, index: int, api: str = "jvp") -> Any
     return tangent
 
 
+@api_boundary
 def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
     """Evaluate `fun` and return its linear map at `primals` as a function.
 
@@ -280,6 +277,7 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     with transform_origin("linearize", fun):
         primals_out, linear, _ = linearize_flat(flat, leaves)
 
+    @api_boundary
     def f_jvp(*tangents: Any) -> Any:
         t_leaves, t_tree = tree_flatten(tuple(tangents))
         if t_tree != p_tree:
@@ -301,6 +299,7 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
 # --- reverse mode -------------------------------------------------------------
 
 
+@api_boundary
 def vjp(
     fun: Callable[..., Any], *primals: Any, has_aux: bool = False
 ) -> tuple[Any, ...]:
@@ -322,6 +321,7 @@ def vjp(
         primals_out, linear, aux = linearize_flat(flat, leaves)
     out_avals = [get_aval(p) for p in primals_out]
 
+    @api_boundary
     def f_vjp(cotangent: Any) -> tuple[Any, ...]:
         ct_leaves, ct_tree = tree_flatten(cotangent)
         if ct_tree != out_tree.value:
@@ -374,26 +374,42 @@ def _check_cotangent(ct: Any, aval: ShapedArray, index: int) -> Any:
 
 
 def value_and_grad(
-    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """Like `grad`, but the new function returns `(value, gradient)`.
 
-    With `has_aux=True` it returns `((value, aux), gradient)`.
+    With `has_aux=True` it returns `((value, aux), gradient)`;
+    `holomorphic` is as for `grad`.
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> value, g = fg.value_and_grad(lambda x: fnp.sum(x ** 2))(fnp.array([1.0, 2.0]))
     >>> float(value), g.tolist()
     (5.0, [2.0, 4.0])
     """
+    return api_boundary(_value_and_grad(fun, argnums, has_aux, holomorphic))
+
+
+def _value_and_grad(
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int],
+    has_aux: bool,
+    holomorphic: bool = False,
+) -> Callable[..., Any]:
+    """`value_and_grad` without the API boundary, for `grad` to wrap once."""
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "grad")
         diff_args = tuple(args[i] for i in nums)
         leaves, d_tree = _flatten_diff(diff_args, nums)
+        if holomorphic:
+            _check_holomorphic_inputs(leaves, "grad")
         out_tree = _Cell()
         flat = _flat_fun(fun, args, kwargs, nums, out_tree, has_aux)
-        checked = _checking_scalar_output(flat, fun)
+        checked = _checking_scalar_output(flat, fun, holomorphic)
         with transform_origin("grad", fun):
             (value,), linear, aux = linearize_flat(checked, leaves)
         seed = np.ones((), get_aval(value).dtype)
@@ -413,8 +429,34 @@ def _flatten_diff(
     return _flatten_args(diff_args, api, differentiate=True, positions=nums)
 
 
+def _check_holomorphic_inputs(leaves: Sequence[Any], api: str) -> None:
+    for i, leaf in enumerate(leaves):
+        dtype = get_aval(leaf).dtype
+        if dtype.kind != "c":
+            raise FuncgradTypeError(
+                f"`{api}` with `holomorphic=True` differentiates with respect "
+                f"to complex inputs, but differentiated leaf {i} is {dtype}. "
+                f"Pass it as complex (`x.astype(complex)`), or drop "
+                f"`holomorphic=True` for a function of real inputs."
+            )
+
+
+def _complex_output_error(api: str, name: str, aval: ShapedArray) -> FuncgradTypeError:
+    return FuncgradTypeError(
+        f"`{api}` needs `{name}` to return real values, but it returned "
+        f"{aval.str_short()} (dtype {aval.dtype}), and the gradient of a "
+        f"complex-valued function is defined only when it is holomorphic. "
+        f"If `{name}` is holomorphic, pass `holomorphic=True` to get its "
+        f"complex derivative f'(z); otherwise differentiate a real value "
+        f"(`real`, `imag` or `abs` of the output), or use `vjp` with a "
+        f"complex cotangent."
+    )
+
+
 def _checking_scalar_output(
-    flat: Callable[..., tuple[list[Any], Any]], fun: Callable[..., Any]
+    flat: Callable[..., tuple[list[Any], Any]],
+    fun: Callable[..., Any],
+    holomorphic: bool = False,
 ) -> Callable[..., tuple[list[Any], Any]]:
     def checked(*leaves: Any) -> tuple[list[Any], Any]:
         outs, aux = flat(*leaves)
@@ -427,12 +469,20 @@ def _checking_scalar_output(
                 f"extra values alongside the scalar)."
             )
         aval = get_aval(_as_value(outs[0], "the output"))
-        if aval.shape != () or aval.dtype.kind != "f":
+        if aval.shape == () and aval.dtype.kind == "c" and not holomorphic:
+            raise _complex_output_error("grad", name, aval)
+        if holomorphic and aval.dtype.kind != "c":
+            raise FuncgradTypeError(
+                f"`grad` with `holomorphic=True` needs `{name}` to return a "
+                f"complex scalar, but it returned {aval.str_short()}. Drop "
+                f"`holomorphic=True` for a real-valued function."
+            )
+        if aval.shape != () or aval.dtype.kind not in ("c" if holomorphic else "f"):
             raise FuncgradTypeError(
                 f"`grad` needs `{name}` to return a real scalar, but it "
                 f"returned {aval.str_short()} (shape {aval.shape}, dtype "
-                f"{aval.dtype}). Use `vjp` or `jacrev` for non-scalar or "
-                f"complex outputs, or reduce the output with `sum` first."
+                f"{aval.dtype}). Use `vjp` or `jacrev` for non-scalar "
+                f"outputs, or reduce the output with `sum` first."
             )
         return outs, aux
 
@@ -440,7 +490,10 @@ def _checking_scalar_output(
 
 
 def grad(
-    fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The gradient of a scalar function, as a new function with `fun`'s arguments.
 
@@ -450,23 +503,34 @@ def grad(
         one gradient, a tuple gives a tuple of gradients.
       has_aux: `fun` returns `(scalar, aux)`; the new function returns
         `(gradient, aux)`.
+      holomorphic: `fun` is a holomorphic function of complex inputs with a
+        complex scalar output; the gradient is its complex derivative
+        `f'(z)`.
 
     Returns:
       A function returning gradients shaped like the differentiated
-      arguments (pytrees of numpy arrays).
+      arguments (pytrees of numpy arrays). For a real function of a complex
+      `z = x + iy` the gradient is `df/dx - i df/dy`, as in JAX and
+      autograd (docs/conventions.md).
 
     Raises:
-      TypeError: if the output is not a real scalar, or a differentiated
-        argument is not floating point or cannot be traced.
+      TypeError: if the output is not a real scalar (complex without
+        `holomorphic=True`), or a differentiated argument is not floating
+        point or complex, or cannot be traced.
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp
     >>> float(fg.grad(fnp.tanh)(0.0))
     1.0
     >>> fg.grad(lambda w, x: fnp.sum(w * x))(fnp.ones(2), fnp.array([3.0, 4.0])).tolist()
     [3.0, 4.0]
+    >>> complex(fg.grad(lambda z: fnp.abs(z) ** 2)(1 - 2j))
+    (2+4j)
+    >>> complex(fg.grad(lambda z: z**2, holomorphic=True)(1 - 2j))
+    (2-4j)
     """
-    value_and_grad_fun = value_and_grad(fun, argnums, has_aux)
+    value_and_grad_fun = _value_and_grad(fun, argnums, has_aux, holomorphic)
 
+    @api_boundary
     @functools.wraps(fun)
     def grad_fun(*args: Any, **kwargs: Any) -> Any:
         if has_aux:
@@ -500,6 +564,7 @@ def make_jaxpr(
         (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     )
 
+    @api_boundary
     @functools.wraps(fun)
     def make_jaxpr_fun(*args: Any, **kwargs: Any) -> ClosedJaxpr:
         nums = tuple(
@@ -535,6 +600,7 @@ def residuals(
     ['sub']
     """
 
+    @api_boundary
     @functools.wraps(fun)
     def residuals_fun(*args: Any, **kwargs: Any) -> list[Residual]:
         nums = _normalize_argnums(argnums, len(args), "residuals")

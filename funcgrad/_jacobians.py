@@ -14,9 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad._api import _flatten_diff, _normalize_argnums, jvp, vjp
+from funcgrad._api import (
+    _check_holomorphic_inputs,
+    _complex_output_error,
+    _flatten_diff,
+    _normalize_argnums,
+    jvp,
+    vjp,
+)
+from funcgrad._traceback import api_boundary
 from funcgrad._vmap import vmap
 from funcgrad.core import get_aval, tree_flatten, tree_unflatten
+from funcgrad.errors import FuncgradTypeError
 from funcgrad.primitives import _shape as shape_ops
 
 
@@ -77,22 +86,64 @@ def _pick(tree: tuple, argnums: int | Sequence[int]) -> Any:
     return tree[0] if isinstance(argnums, int) else tree
 
 
+def _check_real_inputs(leaves: Sequence[Any], api: str, holomorphic: bool) -> None:
+    """Forward-mode Jacobians take real inputs, or complex ones with
+    `holomorphic=True` (where the Jacobian is complex-linear)."""
+    if holomorphic:
+        _check_holomorphic_inputs(leaves, api)
+        return
+    for i, leaf in enumerate(leaves):
+        dtype = get_aval(leaf).dtype
+        if dtype.kind == "c":
+            raise FuncgradTypeError(
+                f"`{api}` needs real inputs, but differentiated leaf {i} is "
+                f"{dtype}: the Jacobian of a function of complex inputs is a "
+                f"complex matrix only when the function is holomorphic. Pass "
+                f"`holomorphic=True` if it is; otherwise use `jvp` along "
+                f"real and imaginary directions, or `jacrev` for real outputs."
+            )
+
+
+def _check_outputs(
+    leaves: Sequence[Any], api: str, name: str, holomorphic: bool
+) -> None:
+    """Reverse-mode Jacobians need real outputs, or complex ones with
+    `holomorphic=True`."""
+    for leaf in leaves:
+        aval = get_aval(leaf)
+        if aval.dtype.kind == "c" and not holomorphic:
+            raise _complex_output_error(api, name, aval)
+        if holomorphic and aval.dtype.kind != "c":
+            raise FuncgradTypeError(
+                f"`{api}` with `holomorphic=True` needs complex outputs, but "
+                f"`{name}` returned {aval.str_short()}. Drop "
+                f"`holomorphic=True` for real-valued functions."
+            )
+
+
 def jacfwd(
-    fun: Callable[..., Any], argnums: int | Sequence[int] = 0
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The Jacobian of `fun` by forward mode: one `jvp` per input element,
     all of them in one `vmap`. Best when inputs are fewer than outputs.
+
+    Inputs are real, or complex with `holomorphic=True` (the Jacobian is
+    then `df/dz`); outputs may be complex.
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp, numpy as np
     >>> fg.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0])).tolist()
     [[2.0, 0.0], [0.0, 4.0]]
     """
 
+    @api_boundary
     @functools.wraps(fun)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacfwd")
         diff = tuple(args[i] for i in nums)
         leaves, d_tree = _flatten_diff(diff, nums, "jacfwd")
+        _check_real_inputs(leaves, "jacfwd", holomorphic)
         f = _partial(fun, args, kwargs, nums)
 
         def push(*basis_leaves: Any) -> Any:
@@ -111,23 +162,34 @@ def jacfwd(
 
 
 def jacrev(
-    fun: Callable[..., Any], argnums: int | Sequence[int] = 0
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
     """The Jacobian of `fun` by reverse mode: one `vjp` per output element,
     all of them in one `vmap`. Best when outputs are fewer than inputs.
+
+    Outputs are real (each row is then a gradient, `df/dx - i df/dy` for a
+    complex input, as `grad` gives), or complex with `holomorphic=True`
+    (complex inputs, and the Jacobian is `df/dz`).
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp, numpy as np
     >>> fg.jacrev(lambda x: fnp.sum(x) * x)(np.array([1.0, 2.0])).tolist()
     [[4.0, 1.0], [2.0, 5.0]]
     """
 
+    @api_boundary
     @functools.wraps(fun)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         nums = _normalize_argnums(argnums, len(args), "jacrev")
         diff = tuple(args[i] for i in nums)
         leaves, d_tree = _flatten_diff(diff, nums, "jacrev")
+        if holomorphic:
+            _check_holomorphic_inputs(leaves, "jacrev")
         out, f_vjp = vjp(_partial(fun, args, kwargs, nums), *diff)
         out_leaves, out_tree = tree_flatten(out)
+        name = getattr(fun, "__name__", "the function")
+        _check_outputs(out_leaves, "jacrev", name, holomorphic)
         out_avals = [get_aval(o) for o in out_leaves]
 
         def pull(*basis_leaves: Any) -> Any:
@@ -159,13 +221,18 @@ def _split_rows(rows: Any, out_avals: Sequence[Any]) -> list[Any]:
 
 
 def hessian(
-    fun: Callable[..., Any], argnums: int | Sequence[int] = 0
+    fun: Callable[..., Any],
+    argnums: int | Sequence[int] = 0,
+    holomorphic: bool = False,
 ) -> Callable[..., Any]:
-    """The Hessian of a scalar function: `jacfwd(jacrev(fun))`.
+    """The Hessian of a scalar function: `jacfwd(jacrev(fun))`. For complex
+    inputs the function must be holomorphic (`holomorphic=True`); for a real
+    function of complex inputs, differentiate the real and imaginary parts
+    as real inputs.
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp, numpy as np
     >>> A = np.array([[2.0, 1.0], [1.0, 3.0]])
     >>> fg.hessian(lambda x: x @ A @ x / 2)(np.ones(2)).tolist()
     [[2.0, 1.0], [1.0, 3.0]]
     """
-    return jacfwd(jacrev(fun, argnums), argnums)
+    return jacfwd(jacrev(fun, argnums, holomorphic), argnums, holomorphic)

@@ -43,6 +43,7 @@ import scipy.special
 
 import funcgrad.nn
 import funcgrad.numpy as fnp
+import funcgrad.numpy.fft
 import funcgrad.numpy.linalg
 import funcgrad.scipy.linalg
 import funcgrad.scipy.special
@@ -90,6 +91,7 @@ NN_REFERENCE = SimpleNamespace(
 
 ORACLE = SimpleNamespace(
     np=np,
+    fft=np.fft,
     linalg=np.linalg,
     scipy_linalg=scipy.linalg,
     special=scipy.special,
@@ -97,6 +99,7 @@ ORACLE = SimpleNamespace(
 )
 OURS = SimpleNamespace(
     np=fnp,
+    fft=funcgrad.numpy.fft,
     linalg=funcgrad.numpy.linalg,
     scipy_linalg=funcgrad.scipy.linalg,
     special=funcgrad.scipy.special,
@@ -106,6 +109,7 @@ OURS = SimpleNamespace(
 # The namespaces whose every public function needs a spec, by the
 # attribute of `ORACLE` and `OURS` that holds them.
 NAMESPACES = {
+    "numpy.fft": funcgrad.numpy.fft,
     "numpy.linalg": funcgrad.numpy.linalg,
     "scipy.linalg": funcgrad.scipy.linalg,
     "scipy.special": funcgrad.scipy.special,
@@ -703,3 +707,59 @@ for _label, _kw in [
         order=0,
         note="integer labels, no derivative: values, vmap and jit",
     )
+
+# --- funcgrad.numpy.fft ---------------------------------------------------------
+# Complex results are compared as their real and imaginary parts, so every
+# check (finite differences included) works on real arrays; complex inputs
+# are built from two real ones inside the function.
+
+FFT = "numpy.fft"
+
+
+def _parts(z: Any) -> tuple:
+    return z.real, z.imag
+
+
+def _of_real(name: str, **kw: Any) -> Callable:
+    def fn(xp: Any, x: Any) -> Any:
+        out = getattr(xp.fft, name)(x, **kw)
+        return _parts(out) if out.dtype.kind == "c" else out
+
+    return fn
+
+
+def _of_complex(name: str, **kw: Any) -> Callable:
+    def fn(xp: Any, re: Any, im: Any) -> Any:
+        out = getattr(xp.fft, name)(re + 1j * im, **kw)
+        return _parts(out) if out.dtype.kind == "c" else out
+
+    return fn
+
+
+_SIGNAL = normal(3, 8)
+_GRID = normal(2, 4, 6)
+for _name in ("fft", "ifft"):
+    spec(FFT, _name, "real-input", _of_real(_name), _SIGNAL)
+    spec(FFT, _name, "complex-n-ortho", _of_complex(_name, n=6, norm="ortho"),
+         _SIGNAL, _SIGNAL)  # fmt: skip
+spec(FFT, "rfft", "last-axis", _of_real("rfft"), _SIGNAL)
+spec(FFT, "rfft", "axis-0-n", _of_real("rfft", axis=0, n=5), _SIGNAL)
+spec(FFT, "irfft", "default", _of_complex("irfft"), normal(3, 5), normal(3, 5))
+spec(FFT, "irfft", "n-forward", _of_complex("irfft", n=7, norm="forward"),
+     normal(3, 5), normal(3, 5))  # fmt: skip
+spec(FFT, "hfft", "default", _of_complex("hfft"), normal(3, 5), normal(3, 5))
+spec(FFT, "ihfft", "default", _of_real("ihfft"), _SIGNAL)
+for _name in ("fft2", "ifft2", "fftn", "ifftn"):
+    spec(FFT, _name, "complex", _of_complex(_name), _GRID, _GRID)
+spec(FFT, "fftn", "axes-s", _of_real("fftn", s=(3, 5), axes=(0, 2)), _GRID)
+for _name in ("rfft2", "rfftn"):
+    spec(FFT, _name, "real", _of_real(_name), _GRID)
+for _name in ("irfft2", "irfftn"):
+    spec(FFT, _name, "complex", _of_complex(_name), normal(2, 4, 4), normal(2, 4, 4))
+for _name in ("fftshift", "ifftshift"):
+    spec(FFT, _name, "all", Call("fft", _name), normal(5, 4))
+    spec(FFT, _name, "axis", Call("fft", _name, kw={"axes": 1}), normal(5, 4))
+for _name in ("fftfreq", "rfftfreq"):
+    spec(FFT, _name, "spacing", Call("fft", _name, before=(9,)), uniform(0.5, 2.0),
+         dtypes=(np.float64,),  # numpy's result is float64 for any d
+         note="n is a Python int; the spacing d is an array and differentiated")  # fmt: skip

@@ -38,6 +38,8 @@ from funcgrad.primitives import _shape as shape_ops
 from funcgrad.transforms import add_any_p
 
 F32, F64 = np.dtype(np.float32), np.dtype(np.float64)
+C64, C128 = np.dtype(np.complex64), np.dtype(np.complex128)
+COMPLEX = (C64, C128)
 I32, I64 = np.dtype(np.int32), np.dtype(np.int64)
 BOOL = np.dtype(np.bool_)
 FLOATS = (F32, F64)
@@ -71,6 +73,9 @@ class Domain:
     unique: bool = False
 
     def elements(self, dtype: np.dtype) -> st.SearchStrategy[Any]:
+        if dtype.kind == "c":  # real and imaginary parts each from the domain
+            part = self.elements(np.empty((), dtype).real.dtype)
+            return st.builds(complex, part, part)
         if dtype.kind == "b":
             return st.booleans()
         if dtype.kind in "iu":
@@ -108,7 +113,7 @@ DISTINCT = Domain(-4.0, 4.0, step=0.125, unique=True)
 def arrays(
     dtype: np.dtype, shape: Any, domain: Domain = ANY
 ) -> st.SearchStrategy[np.ndarray]:
-    unique = domain.unique and dtype.kind == "f"
+    unique = domain.unique and dtype.kind in "fc"
     return hnp.arrays(dtype, shape, elements=domain.elements(dtype), unique=unique)
 
 
@@ -969,4 +974,7 @@ SPECS: tuple[PrimitiveSpec, ...] = tuple(
     + __import__("specs_special").special_specs()
     + __import__("specs_control").control_specs()
 )
+# complex variants of the complex-capable specs above, and the complex parts
+# and fft primitives (tests/specs_complex.py; derivatives in test_complex.py)
+SPECS += tuple(__import__("specs_complex").complex_specs(SPECS))
 assert len({s.name for s in SPECS}) == len(SPECS), "spec names must be unique"

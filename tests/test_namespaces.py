@@ -163,7 +163,11 @@ def test_vmap_matches_a_loop(s: Spec, dtype: Any) -> None:
 
 @pytest.mark.parametrize(
     "s",
-    [pytest.param(s, id=f"{s.namespace}.{s.label}") for s in SPECS if s.order],
+    [
+        pytest.param(s, id=f"{s.namespace}.{s.label}")
+        for s in SPECS
+        if s.order and np.float32 in s.dtypes
+    ],
 )
 def test_float32_derivatives_stay_float32(s: Spec) -> None:
     args = s.args(np.float32)

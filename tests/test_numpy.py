@@ -810,6 +810,8 @@ _COVERED_ELSEWHERE |= {"logaddexp", "logaddexp2"}
 _COVERED_ELSEWHERE |= {"argsort", "at", "sort", "take", "take_along_axis"}
 # tests/test_arrays.py
 _COVERED_ELSEWHERE |= __import__("test_arrays").ARRAY_FUNCTIONS
+# tests/test_complex.py (real, imag, conj, angle, iscomplex...)
+_COVERED_ELSEWHERE |= __import__("test_complex").COMPLEX_FUNCTIONS
 
 
 def test_every_public_function_has_a_case() -> None:

@@ -51,3 +51,11 @@ def test_logaddexp_broadcasts_and_keeps_float32():
     np.testing.assert_allclose(out, np.logaddexp(x, np.float32(0.5)), rtol=1e-6)
     g = fg.grad(lambda x: fnp.sum(fnp.logaddexp(x, np.zeros(3, np.float32))))(x)
     assert g.dtype == np.float32
+
+
+def test_logaddexp_second_derivative_at_a_tie():
+    # d2/dx2 logaddexp(x, y) = s (1 - s) with s = sigmoid(x - y): 1/4 at a
+    # tie; logaddexp2 has ln 2 times that.
+    for fn, scale in ((fnp.logaddexp, 1.0), (fnp.logaddexp2, np.log(2))):
+        second = fg.grad(fg.grad(lambda x, fn=fn: fn(x, 0.0)))(0.0)
+        np.testing.assert_allclose(second, 0.25 * scale, rtol=1e-12)

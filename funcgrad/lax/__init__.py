@@ -4,7 +4,9 @@ Operands of a binary function must share a dtype (they broadcast as numpy
 does); axes are explicit tuples. `funcgrad.numpy` is built on these.
 """
 
-from funcgrad.lax._control import cond, fori_loop, map, scan, switch, while_loop
+from funcgrad._traceback import api_boundary
+from funcgrad.lax import _control
+from funcgrad.primitives._complex import complex, conj, imag, real
 from funcgrad.primitives._cumulative import cummax, cummin, cumprod, cumsum
 from funcgrad.primitives._elementwise import (
     abs,
@@ -42,6 +44,7 @@ from funcgrad.primitives._elementwise import (
     tan,
     tanh,
 )
+from funcgrad.primitives._fft import fft
 from funcgrad.primitives._linalg import dot_general
 from funcgrad.primitives._math import (
     arccos,
@@ -94,6 +97,15 @@ from funcgrad.primitives._shape import (
     transpose,
 )
 
+# The control-flow functions call the user's functions back: API boundaries,
+# so their errors show the user's frames (`funcgrad._traceback`).
+cond = api_boundary(_control.cond)
+fori_loop = api_boundary(_control.fori_loop)
+map = api_boundary(_control.map)
+scan = api_boundary(_control.scan)
+switch = api_boundary(_control.switch)
+while_loop = api_boundary(_control.while_loop)
+
 __all__ = [
     "cond",
     "fori_loop",
@@ -120,7 +132,9 @@ __all__ = [
     "broadcast_to",
     "cbrt",
     "ceil",
+    "complex",
     "concatenate",
+    "conj",
     "convert_element_type",
     "cos",
     "cosh",
@@ -139,12 +153,14 @@ __all__ = [
     "exp2",
     "expand_dims",
     "expm1",
+    "fft",
     "floor",
     "floor_divide",
     "fmod",
     "ge",
     "gt",
     "hypot",
+    "imag",
     "integer_pow",
     "le",
     "lgamma",
@@ -162,6 +178,7 @@ __all__ = [
     "pad",
     "polygamma",
     "pow",
+    "real",
     "reduce_max",
     "reduce_min",
     "reduce_prod",

@@ -11,7 +11,7 @@ array(0.)
 
 import numpy as _np
 
-from funcgrad.numpy import _methods, linalg
+from funcgrad.numpy import _methods, fft, linalg
 from funcgrad.numpy._arrays import (
     append,
     array_split,
@@ -63,6 +63,15 @@ from funcgrad.numpy._arrays import (
     vecdot,
     vecmat,
     vsplit,
+)
+from funcgrad.numpy._complex import (
+    angle,
+    conj,
+    conjugate,
+    imag,
+    iscomplex,
+    isreal,
+    real,
 )
 from funcgrad.numpy._creation import (
     arange,

@@ -83,7 +83,11 @@ def interp(
             "`interp(..., period=...)` is not supported on traced arrays yet; "
             "wrap `x` into one period with `funcgrad.numpy.mod` first."
         )
-    x, xp, fp = (cast(as_operand(a), np.float64) for a in (x, xp, fp))
+    x, xp = (cast(as_operand(a), np.float64) for a in (x, xp))
+    # float64, or complex128 for complex values, as numpy computes
+    values = np.result_type(get_aval(as_operand(fp)).dtype, np.float64)
+    values = np.dtype(np.complex128 if values.kind == "c" else np.float64)
+    fp = cast(as_operand(fp), values)
     if get_aval(xp).ndim != 1 or get_aval(fp).shape != get_aval(xp).shape:
         raise ShapeError(
             f"`interp` needs 1-d `xp` and `fp` of one length, got "
@@ -102,7 +106,7 @@ def interp(
         f0, f1 = take(fp, j - 1), take(fp, j)
         y = f0 + (f1 - f0) / (x1 - x0) * (x - x0)
         y = ufuncs.where(x == take(xp, n - 1), last, y)  # exactly fp[-1] there
-    low = first if left is None else cast(as_operand(left), np.float64)
-    high = last if right is None else cast(as_operand(right), np.float64)
+    low = first if left is None else cast(as_operand(left), values)
+    high = last if right is None else cast(as_operand(right), values)
     y = ufuncs.where(x < take(xp, 0), low, y)
     return ufuncs.where(x > take(xp, n - 1), high, y)

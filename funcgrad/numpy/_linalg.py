@@ -12,6 +12,7 @@ import numpy as np
 from funcgrad.core import get_aval
 from funcgrad.errors import ShapeError
 from funcgrad.numpy._util import is_eager, promote, to_ndarray
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._linalg import dot_general
@@ -134,10 +135,12 @@ def inner(a: Any, b: Any) -> Any:
 
 
 def vdot(a: Any, b: Any) -> Any:
-    """`numpy.vdot` of the flattened inputs (real arrays)."""
+    """`numpy.vdot` of the flattened inputs, the first one conjugated."""
     if is_eager(a, b):
         return to_ndarray(np.vdot(a, b))
     a, b = promote(a, b)
+    if get_aval(a).dtype.kind == "c":
+        a = cp.conj(a)
     return inner(
         shape_ops.reshape(a, (get_aval(a).size,)),
         shape_ops.reshape(b, (get_aval(b).size,)),

@@ -17,6 +17,7 @@ from funcgrad.core import Tracer
 from funcgrad.errors import FuncgradTypeError
 from funcgrad.numpy import (
     _arrays,
+    _complex,
     _creation,
     _indexing,
     _linalg,
@@ -142,6 +143,8 @@ _METHODS = {
     "diagonal": _arrays.diagonal,
     "trace": _arrays.trace,
     "repeat": _arrays.repeat,
+    "conj": _complex.conjugate,
+    "conjugate": _complex.conjugate,
 }
 
 
@@ -207,3 +210,5 @@ def install() -> None:
     Tracer.item = _item  # type: ignore[attr-defined]
     Tracer.tolist = _tolist  # type: ignore[attr-defined]
     Tracer.T = property(lambda self: _shape.transpose(self))  # type: ignore[attr-defined]
+    Tracer.real = property(_complex.real)  # type: ignore[attr-defined]
+    Tracer.imag = property(_complex.imag)  # type: ignore[attr-defined]

@@ -36,6 +36,7 @@ from funcgrad.numpy._util import (
     shape_of,
     to_ndarray,
 )
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _cumulative as cumulative
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _shape as shape_ops
@@ -105,9 +106,12 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Any:
 
 
 def correlate(a: Any, v: Any, mode: str = "valid") -> Any:
-    """`numpy.correlate` of two real 1-d arrays: `c[k] = sum_n a[n + k] * v[n]`."""
+    """`numpy.correlate` of two 1-d arrays: `c[k] = sum_n a[n + k] * conj(v[n])`."""
     if is_eager(a, v):
         return to_ndarray(np.correlate(a, v, mode))
+    v = as_operand(v)
+    if get_aval(v).dtype.kind == "c":
+        v = cp.conj(v)
     return _correlation("correlate", a, v, mode, flip_v=False)
 
 
@@ -192,7 +196,7 @@ def isclose(
     x, y = promote(x, y)
     if get_aval(x).dtype.kind in "biu":
         x, y = cast(x, np.float64), cast(y, np.float64)
-    dtype = get_aval(x).dtype
+    dtype = cp.real_dtype(get_aval(x).dtype)  # magnitudes are real
     bound = ufuncs.add(atol, ufuncs.multiply(rtol, ew.abs(y)))
     near = ew.le(ew.abs(ew.sub(x, y)), cast(as_operand(bound), dtype))
     finite = ew.lt(ew.abs(y), np.asarray(np.inf, dtype))
@@ -257,7 +261,9 @@ def cov(
     n = get_aval(x).shape[1]
     ddof = (0 if bias else 1) if ddof is None else ddof
     centred = ew.sub(x, reductions.mean(x, axis=1, keepdims=True))
-    product = dot_general(centred, centred, (((1,), (1,)), ((), ())))
+    # numpy conjugates the second factor: X X^H, Hermitian for complex data
+    other = cp.conj(centred) if get_aval(centred).dtype.kind == "c" else centred
+    product = dot_general(centred, other, (((1,), (1,)), ((), ())))
     out = ew.div(product, np.asarray(builtins.max(n - ddof, 0), get_aval(x).dtype))
     return shapes.squeeze(out)
 

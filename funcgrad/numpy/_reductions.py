@@ -20,6 +20,7 @@ from funcgrad.numpy._util import (
     normalize_axis_arg,
     to_ndarray,
 )
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _reductions as red
 from funcgrad.primitives import _shape as shape_ops
@@ -94,8 +95,10 @@ def var(
     out_dtype = np.dtype(dtype) if dtype is not None else _mean_dtype(get_aval(x).dtype)
     x = cast(x, out_dtype)
     centred = ew.sub(x, mean(x, axis=axes, keepdims=True))
-    if out_dtype.kind == "c":
-        squares = ew.mul(centred, ew.convert_element_type(centred, out_dtype))
+    if out_dtype.kind == "c":  # numpy: the mean of |x - mean|^2, real
+        parts = (cp.real(centred), cp.imag(centred))
+        squares = ew.add(*(ew.integer_pow(p, 2) for p in parts))
+        out_dtype = get_aval(squares).dtype
     else:
         squares = ew.integer_pow(centred, 2)
     total = red.reduce_sum(squares, axes)

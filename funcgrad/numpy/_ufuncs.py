@@ -25,6 +25,7 @@ from funcgrad.numpy._util import (
     to_inexact,
     to_ndarray,
 )
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _math as mp
 from funcgrad.primitives import _shape as shape_ops
@@ -118,9 +119,17 @@ exp2 = _unary("exp2", np.exp2, mp.exp2)
 log2 = _unary("log2", np.log2, mp.log2)
 log10 = _unary("log10", np.log10, mp.log10)
 cbrt = _unary("cbrt", np.cbrt, mp.cbrt)
-rint = _unary("rint", np.rint, mp.rint)
+rint = _unary("rint", np.rint, lambda x: _on_parts(mp.rint, x))
 arctan2 = _binary("arctan2", np.arctan2, mp.arctan2, inexact=True)
 hypot = _binary("hypot", np.hypot, mp.hypot, inexact=True)
+
+
+def _on_parts(fn: Callable[[Any], Any], x: Any) -> Any:
+    """`fn` of a real array; of a complex one, `fn` of each part (numpy's
+    rounding of complex numbers)."""
+    if get_aval(x).dtype.kind != "c":
+        return fn(x)
+    return cp.complex(fn(cp.real(x)), fn(cp.imag(x)))
 
 
 def positive(x: Any, /) -> Any:
@@ -304,10 +313,13 @@ def _logaddexp(x: Any, y: Any) -> Any:
 @_logaddexp.defjvp
 def _logaddexp_jvp(primals: Any, tangents: Any) -> Any:
     # d/dx = exp(x - out) = logistic(x - y): weights in [0, 1] that are never
-    # NaN, not even at x = y = -inf (where each gets 1/2).
+    # NaN, not even at x = y = -inf (where x - y is NaN and each gets 1/2).
+    # Only there is the weight a constant: at x = y finite it is
+    # logistic(0), whose own derivative (1/4) the second derivative needs.
     (x, y), (x_dot, y_dot) = primals, tangents
     half = np.asarray(0.5, get_aval(x).dtype)
-    w = ew.select(ew.eq(x, y), half, ew.logistic(ew.sub(x, y)))
+    gap = ew.sub(x, y)
+    w = ew.select(ew.ne(gap, gap), half, ew.logistic(gap))
     one = np.asarray(1, get_aval(x).dtype)
     return _logaddexp(x, y), ew.add(ew.mul(x_dot, w), ew.mul(y_dot, ew.sub(one, w)))
 
@@ -315,6 +327,11 @@ def _logaddexp_jvp(primals: Any, tangents: Any) -> Any:
 def _broadcast_pair(x: Any, y: Any) -> tuple[Any, Any]:
     x, y = promote(x, y)
     dtype = inexact_dtype(get_aval(x).dtype)
+    if dtype.kind == "c":
+        raise FuncgradTypeError(
+            "`logaddexp` is not defined for complex numbers (numpy refuses "
+            "them too); use `log(exp(x) + exp(y))`."
+        )
     x, y = cast(x, dtype), cast(y, dtype)
     shape = tuple(np.broadcast_shapes(get_aval(x).shape, get_aval(y).shape))
     return shape_ops.broadcast_to(x, shape), shape_ops.broadcast_to(y, shape)
@@ -378,6 +395,8 @@ def round(a: Any, decimals: int = 0) -> Any:
     dtype = get_aval(x).dtype
     if dtype == np.bool_ and decimals == 0:
         return mp.rint(cast(x, np.float16))  # numpy's rint of booleans
+    if dtype.kind == "c":  # each part, as numpy rounds complex numbers
+        return cp.complex(round(cp.real(x), decimals), round(cp.imag(x), decimals))
     if dtype.kind in "biu":
         if decimals >= 0:
             return x
@@ -508,6 +527,10 @@ def _classify(name: str, numpy_fn: Callable[..., Any], float_fn: Callable[[Any],
         x = as_operand(x)
         if get_aval(x).dtype.kind in "biu":  # integers are finite
             return ew.eq(x, x) if for_exact else ew.ne(x, x)
+        if get_aval(x).dtype.kind == "c" and name in ("isinf", "isfinite"):
+            # finite where both parts are; infinite where either part is
+            parts = [float_fn(cp.real(x)), float_fn(cp.imag(x))]
+            return (ew.and_p if for_exact else ew.or_p).bind(*parts)
         (x,) = _real_inexact(name, x)
         return float_fn(x)
 
@@ -568,6 +591,10 @@ def nan_to_num(
     dtype = get_aval(x).dtype
     if dtype.kind in "biu":
         return x
+    if dtype.kind == "c":  # each part, as numpy does
+        parts = (cp.real(x), cp.imag(x))
+        replaced = (nan_to_num(p, nan=nan, posinf=posinf, neginf=neginf) for p in parts)
+        return cp.complex(*replaced)
     (x,) = _real_inexact("nan_to_num", x)
     info = np.finfo(dtype)
     high = np.asarray(info.max if posinf is None else posinf, dtype)
@@ -627,10 +654,10 @@ def sinc(x: Any, /) -> Any:
     x = as_operand(x)
     if get_aval(x).dtype.kind in "biu":
         x = cast(x, np.float64)  # numpy's sinc computes these in float64
-    (x,) = _real_inexact("sinc", x)
+    x = to_inexact(x)  # complex too: the series and the quotient are analytic
     dtype = get_aval(x).dtype
     y = ew.mul(x, np.asarray(np.pi, dtype))
-    near_zero = ew.lt(ew.abs(y), np.asarray(_SINC_SERIES_BELOW, dtype))
+    near_zero = ew.lt(ew.abs(y), np.asarray(_SINC_SERIES_BELOW, cp.real_dtype(dtype)))
     # each branch sees a harmless argument where it is not taken, so its
     # derivative there is finite (0 * inf would spoil the other branch's)
     y_far = ew.select(near_zero, np.ones((), dtype), y)

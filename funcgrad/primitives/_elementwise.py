@@ -54,7 +54,7 @@ def _unary(
     name: str, numpy_fn: Callable[..., Any], kinds: str = _FLOATING
 ) -> Primitive:
     primitive = Primitive(name)
-    what = "floating-point" if kinds == _FLOATING else "numeric"
+    what = {"fc": "floating-point", "f": "real floating-point"}.get(kinds, "numeric")
 
     def impl(x: Any) -> Any:
         return np.asarray(numpy_fn(x))
@@ -81,9 +81,8 @@ def _binary(
 
     def abstract_eval(x: ShapedArray, y: ShapedArray) -> ShapedArray:
         dtype = same_dtype(name, [x, y])
-        require_dtype_kind(
-            name, x, kinds, "numeric" if kinds == _NUMERIC else "suitable"
-        )
+        what = {_NUMERIC: "numeric", "f": "real floating-point"}.get(kinds, "suitable")
+        require_dtype_kind(name, x, kinds, what)
         shape = broadcast_shapes(name, x.shape, y.shape)
         return ShapedArray(shape, dtype if out_dtype is None else out_dtype)
 
@@ -232,7 +231,7 @@ def _absorbing(numpy_fn: Callable[..., Any]) -> Callable[..., Any]:
     return impl
 
 
-div_absorbing_p = _binary("div_absorbing", _absorbing(np.true_divide), kinds="f")
+div_absorbing_p = _binary("div_absorbing", _absorbing(np.true_divide), kinds="fc")
 
 
 def div_absorbing(t: Any, y: Any) -> Any:
@@ -264,7 +263,7 @@ transpose_rules[div_absorbing_p] = div_absorbing_transpose
 # power's infinite slope). Linear in `t`.
 
 
-mul_absorbing_p = _binary("mul_absorbing", _absorbing(np.multiply), kinds="f")
+mul_absorbing_p = _binary("mul_absorbing", _absorbing(np.multiply), kinds="fc")
 
 
 def mul_absorbing(t: Any, d: Any) -> Any:
@@ -420,7 +419,7 @@ def _logistic(x: Any) -> Any:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
 
 
-logistic_p = _unary("logistic", _logistic)
+logistic_p = _unary("logistic", _logistic, kinds="f")
 
 
 def exp(x: Any) -> Any:
@@ -531,13 +530,36 @@ def sign(x: Any) -> Any:
     return sign_p.bind(x)
 
 
+@abs_p.def_abstract_eval
+def abs_abstract_eval(x: ShapedArray) -> ShapedArray:
+    require_dtype_kind("abs", x, _NUMERIC, "numeric")
+    if x.dtype.kind == "c":  # |z| is real, of the parts' precision
+        return x.update(dtype=np.empty((), x.dtype).real.dtype)
+    return x
+
+
 def _abs_tangent(t: Any, x: Any) -> Any:
+    if get_aval(x).dtype.kind == "c":
+        from funcgrad.primitives import _complex
+
+        return _complex.abs_tangent(t, x)
     # sign(0) = 0: the subgradient at the kink is 0, never NaN.
     return mul(t, sign(x))
 
 
+def sign_jvp(primals: Any, tangents: Any) -> Any:
+    # piecewise constant for real operands; z / |z| for complex ones
+    (x,), (x_dot,) = primals, tangents
+    out = sign(x)
+    if get_aval(x).dtype.kind != "c" or type(x_dot) is Zero:
+        return out, Zero(get_aval(out))
+    from funcgrad.primitives import _complex
+
+    return out, _complex.sign_tangent(x_dot, x)
+
+
 defjvp(abs_p, _abs_tangent)
-zero_tangent_jvp(sign_p)
+jvp_rules[sign_p] = sign_jvp
 
 # --- comparisons and logic ----------------------------------------------------
 
@@ -552,7 +574,7 @@ or_p = _binary("or", np.bitwise_or, kinds="biu")
 xor_p = _binary("xor", np.bitwise_xor, kinds="biu")
 not_p = _unary("not", np.invert, kinds="biu")
 
-for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p, sign_p):
+for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p, and_p, or_p, xor_p, not_p):
     zero_tangent_jvp(_p)
 
 
@@ -658,7 +680,12 @@ def convert_element_type(x: Any, new_dtype: Any) -> Any:
 
 @convert_element_type_p.def_impl
 def convert_element_type_impl(x: Any, *, new_dtype: np.dtype) -> Any:
-    return np.asarray(x).astype(new_dtype)
+    x = np.asarray(x)
+    if x.dtype.kind == "c" and new_dtype.kind != "c":
+        # complex to real keeps the real part (numpy's astype, unwarned);
+        # it is also the transpose of converting a real value to complex
+        x = x.real
+    return x.astype(new_dtype)
 
 
 @convert_element_type_p.def_abstract_eval

@@ -47,11 +47,14 @@ from funcgrad.transforms import (
 # --- helpers for the rules ----------------------------------------------------
 
 
-def _check_matrix(name: str, x: ShapedArray, square: bool = True) -> None:
-    if x.dtype.kind != "f":
+def _check_matrix(
+    name: str, x: ShapedArray, square: bool = True, kinds: str = "f"
+) -> None:
+    if x.dtype.kind not in kinds:
+        what = "floating-point or complex" if "c" in kinds else "real floating-point"
         raise FuncgradTypeError(
-            f"`{name}` needs floating-point matrices, got {x.str_short()}; "
-            f"convert with `astype` first."
+            f"`{name}` needs {what} matrices, got {x.str_short()}; convert "
+            f"with `astype` first."
         )
     if x.ndim < 2 or (square and x.shape[-1] != x.shape[-2]):
         what = "square matrices" if square else "matrices"
@@ -198,7 +201,9 @@ def solve_impl(a: Any, b: Any, *, transpose_a: bool) -> Any:
 def solve_abstract_eval(
     a: ShapedArray, b: ShapedArray, *, transpose_a: bool
 ) -> ShapedArray:
-    _check_matrix("solve", a)
+    # complex too: the solves are holomorphic, and their transposes (plain,
+    # not conjugate, transposes) are those of JAX's convention
+    _check_matrix("solve", a, kinds="fc")
     _check_rhs("solve", a, b)
     return b
 
@@ -267,7 +272,7 @@ def triangular_solve_impl(
 def triangular_solve_abstract_eval(
     a: ShapedArray, b: ShapedArray, **params: Any
 ) -> ShapedArray:
-    _check_matrix("triangular_solve", a)
+    _check_matrix("triangular_solve", a, kinds="fc")
     _check_rhs("triangular_solve", a, b)
     return b
 

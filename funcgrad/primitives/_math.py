@@ -113,6 +113,8 @@ def _arctan_tangent(t: Any, x: Any) -> Any:
 
 
 def _arcsinh_tangent(t: Any, x: Any) -> Any:
+    if get_aval(x).dtype.kind == "c":  # the principal sqrt(1 + z^2)
+        return ew.div_absorbing(t, ew.sqrt(ew.add(const(1, x), ew.mul(x, x))))
     # hypot(x, 1) = sqrt(x^2 + 1) without overflow for large |x|.
     return ew.div_absorbing(t, hypot(x, const(1, x)))
 
@@ -194,16 +196,21 @@ def hypot(x: Any, y: Any) -> Any:
     return hypot_p.bind(x, y)
 
 
-def _squared_norm(y: Any, x: Any) -> Any:
-    return ew.add(ew.mul(x, x), ew.mul(y, y))
+def _over_squared_norm(v: Any, y: Any, x: Any) -> Any:
+    """v / (x^2 + y^2), and 0 at the origin: there arctan2 (and `angle`) has
+    no derivative, and 0 is taken, to every order, rather than 0/0."""
+    norm = ew.add(ew.mul(x, x), ew.mul(y, y))
+    zero = const(0, norm)
+    origin = ew.eq(norm, zero)
+    return ew.select(origin, zero, ew.div(v, ew.select(origin, const(1, norm), norm)))
 
 
 def _arctan2_lhs(t: Any, y: Any, x: Any) -> Any:
-    return ew.mul(t, ew.div(x, _squared_norm(y, x)))
+    return ew.mul(t, _over_squared_norm(x, y, x))
 
 
 def _arctan2_rhs(t: Any, y: Any, x: Any) -> Any:
-    return ew.mul(t, ew.neg(ew.div(y, _squared_norm(y, x))))
+    return ew.mul(t, ew.neg(_over_squared_norm(y, y, x)))
 
 
 defjvp(arctan2_p, _arctan2_lhs, _arctan2_rhs)
