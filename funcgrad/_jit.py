@@ -9,15 +9,22 @@ The program runs through the evaluator, which binds its primitives, so
 The compiled numba backend will replace the evaluator at the one place
 marked below.
 
-Each trace is logged on the `funcgrad.jit` logger with its reason; a
+Each trace is logged on the `funcgrad.jit` logger with its reason and
+time, each compile on `funcgrad.backend` with its time and where its
+kernels came from (`log_compiles` shows both on stderr); a function traced
+more than `retrace_warning_threshold` times gives a `RetraceWarning`. A
 function's `cache_info()` counts hits and misses.
 """
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import logging
+import sys
+import time
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +32,12 @@ from typing import Any
 import numpy as np
 
 from funcgrad._api import _as_value, _Cell, _to_user
-from funcgrad.backend import CompiledProgram, compile_program
+from funcgrad._traceback import (
+    RERAISE_KEEPS_TRACEBACK,
+    filter_exception,
+    register_boundary,
+)
+from funcgrad.backend import CompiledProgram, compile_program, stats
 from funcgrad.config import config
 from funcgrad.core import (
     ClosedJaxpr,
@@ -39,10 +51,16 @@ from funcgrad.core import (
     tree_flatten,
     tree_unflatten,
 )
-from funcgrad.errors import FuncgradTypeError, FuncgradValueError
+from funcgrad.core._nans import bad_kind
+from funcgrad.errors import FuncgradTypeError, FuncgradValueError, RetraceWarning
 from funcgrad.transforms import stage_flat
 
 logger = logging.getLogger("funcgrad.jit")
+# Compiles are the backend's business: they are logged where its kernel
+# compiles are, so one logger shows all the compile time.
+compile_logger = logging.getLogger("funcgrad.backend")
+# How many retrace reasons a `RetraceWarning` lists.
+_REASONS_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -70,19 +88,69 @@ def _avals(leaves: Sequence[Any]) -> list[ShapedArray]:
     return out
 
 
-def _miss_reason(new: _Signature, seen: list[_Signature]) -> str:
+def _miss_reasons(new: _Signature, seen: list[_Signature]) -> list[tuple[str, str]]:
+    """Why `new` is traced: each way it differs from the last signature
+    traced, as (kind, description) pairs."""
     if not seen:
-        return "first call"
+        return [("first", "first call")]
+    if new in seen:
+        return [
+            (
+                "uncached",
+                "an earlier trace with these arguments closed over a traced "
+                "value of an enclosing transform, so it was not cached",
+            )
+        ]
     last = seen[-1]
     if new.tree != last.tree:
-        return f"new argument structure {new.tree} (was {last.tree})"
+        return [("structure", f"new argument structure {new.tree} (was {last.tree})")]
+    out = []
     if new.statics != last.statics:
-        return f"new static values {new.statics} (were {last.statics})"
+        out.append(("static", f"new static values {new.statics} (were {last.statics})"))
     if new.shapes != last.shapes:
-        return f"new shapes {new.shapes} (were {last.shapes})"
+        out.append(("shapes", f"new shapes {new.shapes} (were {last.shapes})"))
     if new.dtypes != last.dtypes:
-        return f"new dtypes {new.dtypes} (were {last.dtypes})"
-    return "new Python-scalar (weak) arguments"
+        dtypes = tuple(d.name for d in new.dtypes)
+        before = tuple(d.name for d in last.dtypes)
+        out.append(("dtypes", f"new dtypes {dtypes} (were {before})"))
+    return out or [("weak", "new Python-scalar (weak) arguments")]
+
+
+_RETRACE_HINTS = {
+    "shapes": "keep the arguments' shapes stable between calls (pad or bucket "
+    "sizes that vary)",
+    "dtypes": "pass each argument with one dtype (convert with `.astype` "
+    "before the call)",
+    "static": "pass a value that changes from call to call as an array "
+    "rather than through `static_argnums` / `static_argnames`",
+    "structure": "keep the pytree structure of the arguments the same, or "
+    "mark a Python value that selects the program with `static_argnums`",
+    "weak": "pass Python numbers or arrays consistently",
+    "uncached": "pass the enclosing transform's values to the function as "
+    "arguments instead of closing over them",
+}
+
+
+def _retrace_warning(
+    name: str, traces: int, recent: Sequence[tuple[int, list[tuple[str, str]]]]
+) -> str:
+    """The message of a `RetraceWarning`: `recent` holds the last retraces,
+    each its number and its reasons."""
+    shown = "; ".join(
+        f"trace {n} for {' and '.join(text for _, text in reasons)}"
+        for n, reasons in recent
+    )
+    kinds = dict.fromkeys(kind for _, reasons in recent for kind, _ in reasons)
+    hints = [_RETRACE_HINTS[k] for k in kinds if k in _RETRACE_HINTS]
+    return (
+        f"`jit` of `{name}` has traced it {traces} times, more than "
+        f"`retrace_warning_threshold` ({config.retrace_warning_threshold}); "
+        f"each trace runs the Python function again and compiles a new "
+        f"program. The last retraces: {shown}. To reuse one "
+        f"program, {'; '.join(hints)}. "
+        f"`funcgrad.config.update('retrace_warning_threshold', 0)` turns "
+        f"this warning off."
+    )
 
 
 def jit(
@@ -98,7 +166,10 @@ def jit(
         values (they must be hashable); a new value retraces.
 
     The returned function has `cache_info()` (hits, misses, size) and
-    `clear_cache()`; each trace is logged on the `funcgrad.jit` logger.
+    `clear_cache()`; each trace is logged on the `funcgrad.jit` logger with
+    its reason, each compile on `funcgrad.backend`, and tracing one function
+    more than `config.retrace_warning_threshold` times gives a
+    `RetraceWarning` (docs/debugging.md).
 
     >>> import funcgrad as fg, funcgrad.numpy as fnp, numpy as np
     >>> f = fg.jit(lambda x: fnp.sum(fnp.sin(x) ** 2))
@@ -121,18 +192,29 @@ def jit(
     fast: dict[tuple, _Entry] = {}
     fast_trees: dict[tuple, _Entry] = {}
     seen: list[_Signature] = []
-    counts = {"hits": 0, "misses": 0}
+    recent: collections.deque = collections.deque(maxlen=_REASONS_SHOWN)
+    counts = {"hits": 0, "misses": 0, "warned": 0}
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
-        # The common call, plain arrays and no static arguments, is looked
-        # up by shapes and dtypes alone (benchmarks: w2_rosenbrock).
-        if not kwargs and not nums:
-            key = _array_key(args)
-            entry = fast.get(key) if key is not None else None
-            if entry is not None:
-                counts["hits"] += 1
-                return _outputs(entry, list(args))
+        # An API boundary written out (see `funcgrad._traceback`): a
+        # wrapper's extra call would cost 1% of a small cached call.
+        try:
+            # The common call, plain arrays and no static arguments, is
+            # looked up by shapes and dtypes alone (benchmarks: w2_rosenbrock).
+            if not kwargs and not nums:
+                key = _array_key(args)
+                entry = fast.get(key) if key is not None else None
+                if entry is not None:
+                    counts["hits"] += 1
+                    return _outputs(entry, list(args))
+            return call(args, kwargs)
+        except Exception as err:
+            if filter_exception(err, sys._getframe()) and not RERAISE_KEEPS_TRACEBACK:
+                raise err.with_traceback(err.__traceback__)  # noqa: B904 (3.10)
+            raise
+
+    def call(args: tuple, kwargs: dict[str, Any]) -> Any:
         statics_pos = {n % len(args) for n in nums if -len(args) <= n < len(args)}
         static_values = tuple(args[i] for i in sorted(statics_pos)) + tuple(
             (k, kwargs[k]) for k in names if k in kwargs
@@ -161,9 +243,18 @@ def jit(
         entry = cache.get(signature)
         if entry is None:
             counts["misses"] += 1
-            logger.info("jit: tracing %s: %s", name, _miss_reason(signature, seen))
+            reasons = _miss_reasons(signature, seen)
+            start = time.perf_counter()
+            entry = _trace(fun, name, args, statics_pos, kwargs, names, tree, avals)
+            logger.log(
+                config.compile_log_level(),
+                "jit: traced `%s` in %.1f ms; reason: %s",
+                name,
+                (time.perf_counter() - start) * 1e3,
+                "; ".join(text for _, text in reasons),
+            )
             seen.append(signature)
-            entry = _trace(fun, args, statics_pos, kwargs, names, tree, avals)
+            _check_retraces(reasons)
             # A program that closed over a tracer of an enclosing transform
             # is valid for this call only.
             if not any(isinstance(c, Tracer) for c in entry.program.consts):
@@ -177,6 +268,15 @@ def jit(
             counts["hits"] += 1
         return _outputs(entry, leaves)
 
+    def _check_retraces(reasons: list[tuple[str, str]]) -> None:
+        if reasons[0][0] != "first":
+            recent.append((len(seen), reasons))
+        threshold = config.retrace_warning_threshold
+        if threshold > 0 and len(seen) > threshold and not counts["warned"]:
+            counts["warned"] = 1
+            # stacklevel: this function, `call`, `jitted`, the user's call
+            warnings.warn(_retrace_warning(name, len(seen), recent), RetraceWarning, 4)
+
     def cache_info() -> CacheInfo:
         return CacheInfo(counts["hits"], counts["misses"], len(cache))
 
@@ -185,7 +285,10 @@ def jit(
         fast.clear()
         fast_trees.clear()
         seen.clear()
+        recent.clear()
+        counts["warned"] = 0
 
+    register_boundary(jitted)
     jitted.cache_info = cache_info  # type: ignore[attr-defined]
     jitted.clear_cache = clear_cache  # type: ignore[attr-defined]
     return jitted
@@ -230,6 +333,7 @@ class _Entry:
 
     program: ClosedJaxpr
     out_tree: PyTreeDef
+    name: str = "function"
     compiled: CompiledProgram | None = None
 
     def run(self, leaves: list[Any]) -> list[Any]:
@@ -240,8 +344,40 @@ class _Entry:
         if config.disable_numba or any(isinstance(x, Tracer) for x in leaves):
             return eval_jaxpr(program.jaxpr, program.consts, *leaves)
         if self.compiled is None:
-            self.compiled = compile_program(program)
-        return self.compiled(*leaves)
+            outs = self._compile_and_run(leaves)
+        else:
+            outs = self.compiled(*leaves)
+        if (config.debug_nans or config.debug_infs) and bad_kind(outs):
+            # Find the culprit: run again one equation at a time, each
+            # checked and attributed to the line that made it.
+            eval_jaxpr(program.jaxpr, program.consts, *leaves)
+        return outs
+
+    def _compile_and_run(self, leaves: list[Any]) -> list[Any]:
+        """The first concrete call: plan the program and run it, which
+        compiles its kernels (or finds them in a cache); log how long that
+        took and where the kernels came from."""
+        before = (stats.signatures, stats.from_disk, stats.lookups)
+        start = time.perf_counter()
+        self.compiled = compile_program(self.program)
+        planned = time.perf_counter()
+        outs = self.compiled(*leaves)
+        new = stats.signatures - before[0]
+        disk = stats.from_disk - before[1]
+        # a lookup that made no new signature found one compiled already
+        reused = max(stats.lookups - before[2] - new, 0)
+        compile_logger.log(
+            config.compile_log_level(),
+            "jit: compiled `%s` in %.3f s (planned in %.1f ms; kernels: %d "
+            "compiled, %d loaded from the disk cache, %d from the memory cache)",
+            self.name,
+            time.perf_counter() - start,
+            (planned - start) * 1e3,
+            new - disk,
+            disk,
+            reused,
+        )
+        return outs
 
 
 def _resolve_statics(
@@ -299,6 +435,7 @@ def _check_hashable(value: Any, name: str) -> None:
 
 def _trace(
     fun: Callable[..., Any],
+    name: str,
     args: tuple,
     statics_pos: set[int],
     kwargs: dict,
@@ -319,4 +456,4 @@ def _trace(
 
     with transform_origin("jit", fun):
         program = stage_flat(flat, avals)
-    return _Entry(program, out_tree.value)
+    return _Entry(program, out_tree.value, name)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from funcgrad._api import _as_value, _Cell, _to_user
+from funcgrad._traceback import api_boundary
 from funcgrad.core import (
     get_aval,
     transform_origin,
@@ -129,6 +130,7 @@ def vmap(
     [1.0, 2.0]
     """
 
+    @api_boundary
     @functools.wraps(fun)
     def vmapped(*args: Any, **kwargs: Any) -> Any:
         if isinstance(in_axes, list):

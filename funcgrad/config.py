@@ -9,6 +9,11 @@
 | `whole_program_max_size` | `FUNCGRAD_WHOLE_PROGRAM_MAX_SIZE` | 131072 | programs whose values hold at most this many elements in all compile into one numba function (0 turns this off) |
 | `fuse_transcendental` | `FUNCGRAD_FUSE_TRANSCENDENTAL` | off | fuse `log`, `log1p`, `tan` and `pow` (scalar C library calls in numba without SVML) into kernels of large programs; numpy's vectorized versions are faster there. `exp`, `tanh`, `sin`... are always fused: their lowerings vectorize |
 | `parallel_min_size` | `FUNCGRAD_PARALLEL_MIN_SIZE` | 262144 | the fewest elements for which a fused elementwise kernel runs its outer loop on all cores (numba's `prange`) |
+| `traceback_filtering` | `FUNCGRAD_TRACEBACK_FILTERING` | `"on"` | `"on"`: an error leaving a transform (`grad`, `jit`, `vmap`, `lax.scan`...) shows the user's frames and hides funcgrad's own; `"off"`: the full traceback (docs/debugging.md) |
+| `log_compiles` | `FUNCGRAD_LOG_COMPILES` | off | log each `jit` trace and compile at WARNING instead of INFO, so they show on stderr with no logging set up (docs/debugging.md) |
+| `debug_nans` | `FUNCGRAD_DEBUG_NANS` | off | every operation, forward and backward, eager or under `jit`, checks its results; the first NaN raises `FuncgradNaNError` naming the primitive, the pass and the user's line (docs/debugging.md) |
+| `debug_infs` | `FUNCGRAD_DEBUG_INFS` | off | the same for infinities |
+| `retrace_warning_threshold` | `FUNCGRAD_RETRACE_WARNING_THRESHOLD` | 10 | a `RetraceWarning` when one `jit` function has been traced more times than this (0 turns it off) |
 
 >>> import funcgrad
 >>> funcgrad.config.update("disable_numba", True)
@@ -19,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -28,6 +34,15 @@ from funcgrad.errors import FuncgradValueError
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _filtering(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    choice = str(value).strip().lower()
+    if choice not in ("on", "off"):
+        raise FuncgradValueError(f'{where} takes "on" or "off", got {value!r}.')
+    return choice
 
 
 def _default_cache_dir() -> str:
@@ -54,6 +69,16 @@ class Config:
         self.parallel_min_size: int = int(
             os.environ.get("FUNCGRAD_PARALLEL_MIN_SIZE", str(1 << 18))
         )
+        self.traceback_filtering: str = _filtering(
+            os.environ.get("FUNCGRAD_TRACEBACK_FILTERING", "on"),
+            "FUNCGRAD_TRACEBACK_FILTERING",
+        )
+        self.log_compiles: bool = _flag("FUNCGRAD_LOG_COMPILES")
+        self.debug_nans: bool = _flag("FUNCGRAD_DEBUG_NANS")
+        self.debug_infs: bool = _flag("FUNCGRAD_DEBUG_INFS")
+        self.retrace_warning_threshold: int = int(
+            os.environ.get("FUNCGRAD_RETRACE_WARNING_THRESHOLD", "10")
+        )
 
     def update(self, name: str, value: Any) -> None:
         if name not in vars(self):
@@ -61,7 +86,15 @@ class Config:
             raise FuncgradValueError(
                 f"`funcgrad.config` has no setting `{name}`; the settings are {known}."
             )
+        if name == "traceback_filtering":
+            value = _filtering(value, "`funcgrad.config.traceback_filtering`")
         setattr(self, name, type(getattr(self, name))(value))
+
+    def compile_log_level(self) -> int:
+        """The level of the trace and compile log records: WARNING with
+        `log_compiles`, so that Python's last-resort handler prints them
+        when no logging is configured, INFO otherwise."""
+        return logging.WARNING if self.log_compiles else logging.INFO
 
 
 config = Config()

@@ -3,10 +3,13 @@
 Every error a user can cause derives from `FuncgradError`. Most also derive
 from the builtin exception a Python user would expect (`TypeError` for a bad
 dtype, `ValueError` for shapes that do not fit), so `except TypeError` keeps
-working for code ported from numpy, JAX or autograd.
+working for code ported from numpy, JAX or autograd. The warnings funcgrad
+gives derive from `FuncgradWarning`, a `UserWarning`.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class FuncgradError(Exception):
@@ -52,3 +55,34 @@ class MissingRuleError(FuncgradError, NotImplementedError):
         if hint:
             message = f"{message} {hint}"
         super().__init__(message)
+
+
+class FuncgradNaNError(FuncgradError, FloatingPointError):
+    """With `debug_nans` (or `debug_infs`) on, an operation produced a NaN
+    (or an infinity); the message names it, the pass and the user's line."""
+
+
+class FuncgradWarning(UserWarning):
+    """Root of the warnings funcgrad gives."""
+
+
+class RetraceWarning(FuncgradWarning):
+    """A `jit` function was traced again and again (more times than the
+    `retrace_warning_threshold` setting): each trace reruns the Python
+    function and compiles a new program."""
+
+
+class DerivativeCheckError(FuncgradError, AssertionError):
+    """A derivative property check of `funcgrad.testing` failed.
+
+    `properties` names the properties that broke (for example `("vjp",)`),
+    `inputs` holds the arguments they broke at when `check_derivatives`
+    drew them (else None); the message gives the numbers.
+    """
+
+    def __init__(
+        self, message: str, properties: tuple[str, ...] = (), inputs: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.properties = tuple(properties)
+        self.inputs = inputs

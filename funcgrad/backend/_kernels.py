@@ -41,17 +41,21 @@ _CACHE_VERSION = "kernels-v1"
 
 class CompileStats:
     """How many kernel signatures were compiled (or loaded from the disk
-    cache) in this process, and the seconds their first calls took."""
+    cache: `from_disk` of them) in this process, the seconds their first
+    calls took, and how many times a program looked a kernel up."""
 
     def __init__(self) -> None:
         self.kernels = 0
         self.signatures = 0
         self.seconds = 0.0
+        self.from_disk = 0
+        self.lookups = 0
 
     def __repr__(self) -> str:
         return (
             f"CompileStats(kernels={self.kernels}, signatures={self.signatures}, "
-            f"seconds={self.seconds:.2f})"
+            f"seconds={self.seconds:.2f}, from_disk={self.from_disk}, "
+            f"lookups={self.lookups})"
         )
 
 
@@ -218,6 +222,7 @@ from funcgrad.backend._vecmath import (
 
 def get_kernel(source: str, parallel: bool = False) -> Any:
     key = f"parallel\n{source}" if parallel else source
+    stats.lookups += 1
     kernel = _kernels.get(key)
     if kernel is None:
         kernel = _kernels[key] = _load(source, parallel)
@@ -284,11 +289,15 @@ def call_kernel(kernel: Any, group: Group, args: list[Any]) -> None:
         elapsed = time.perf_counter() - start
         stats.signatures += 1
         stats.seconds += elapsed
-        logger.info(
-            "compiled kernel of %d equations (%s) for shape %s in %.3f s",
+        verb, place = _compile_origin(kernel)
+        logger.log(
+            config.compile_log_level(),
+            "%s kernel of %d equations (%s) for shape %s%s in %.3f s",
+            verb,
             len(group.eqns),
             ", ".join(e.primitive.name for e in group.eqns),
             group.shape,
+            place,
             elapsed,
         )
 
@@ -308,10 +317,30 @@ def call_whole(kernel: Any, args: list[Any], num_eqns: int) -> Any:
         elapsed = time.perf_counter() - start
         stats.signatures += 1
         stats.seconds += elapsed
-        logger.info(
-            "compiled a whole program of %d equations in %.3f s", num_eqns, elapsed
+        verb, place = _compile_origin(kernel)
+        logger.log(
+            config.compile_log_level(),
+            "%s a whole program of %d equations%s in %.3f s",
+            verb,
+            num_eqns,
+            place,
+            elapsed,
         )
     return outs
+
+
+# --- compile logs -------------------------------------------------------------
+
+
+def _compile_origin(kernel: Any) -> tuple[str, str]:
+    """How the signature a kernel just gained was made, as the verb and the
+    place for its log line: numba counts the signatures it found in its
+    disk cache (keyed like `overloads`)."""
+    newest = next(reversed(kernel.overloads))
+    if kernel.stats.cache_hits.get(newest):
+        stats.from_disk += 1
+        return "loaded", " from the disk cache"
+    return "compiled", ""
 
 
 def _from_disk_cache(err: Exception) -> bool:

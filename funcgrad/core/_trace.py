@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.config import config as _config
+from funcgrad.core import _nans
 from funcgrad.core._avals import ShapedArray, concrete_aval
 from funcgrad.core._primitive import Primitive
 from funcgrad.errors import ConcretizationError, TracerLeakError
@@ -103,13 +105,22 @@ class EvalTrace(Trace):
         self, primitive: Primitive, tracers: Sequence[Any], params: dict
     ) -> list[Any]:
         try:
-            out = primitive.run_impl(*tracers, **params)
+            if _config.debug_nans or _config.debug_infs:
+                # The trap reports the value itself; numpy's warning would
+                # only come first.
+                with np.errstate(all="ignore"):
+                    out = primitive.run_impl(*tracers, **params)
+            else:
+                out = primitive.run_impl(*tracers, **params)
         except Exception:
             # Prefer the primitive's own message (naming it and the shapes)
             # to numpy's; the check costs nothing when the call succeeds.
             primitive.run_abstract_eval(*map(concrete_aval, tracers), **params)
             raise
-        return out if primitive.multiple_results else [out]
+        outs = out if primitive.multiple_results else [out]
+        if _config.debug_nans or _config.debug_infs:
+            _nans.check(primitive, tracers, outs)
+        return outs
 
 
 class TraceState:
@@ -242,8 +253,9 @@ class Tracer:
             f"its number is not known while the function is being traced. "
             f"Mark the argument static (`static_argnums`), compute it with "
             f"numpy outside the function, or select with "
-            f"`funcgrad.numpy.where` (and, once it exists, "
-            f"`funcgrad.lax.cond`) instead of a Python `if`."
+            f"`funcgrad.numpy.where` or branch with `funcgrad.lax.cond` (loop "
+            f"with `funcgrad.lax.scan`, `fori_loop` or `while_loop`) instead "
+            f"of a Python `if` or `while`."
         )
 
     @property

@@ -14,6 +14,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from funcgrad._traceback import api_boundary
 from funcgrad.core import (
     as_traceable,
     get_aval,
@@ -132,6 +133,7 @@ class custom_jvp:
         self.jvp = jvp
         return jvp
 
+    @api_boundary
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         args = _positional(self.fun, args, kwargs, "custom_jvp")
         name = _name(self.fun)
@@ -205,6 +207,7 @@ class custom_vjp:
     def defvjp(self, fwd: Callable[..., Any], bwd: Callable[..., Any]) -> None:
         self.fwd, self.bwd = fwd, bwd
 
+    @api_boundary
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         args = _positional(self.fun, args, kwargs, "custom_vjp")
         name = _name(self.fun)
@@ -284,6 +287,7 @@ def checkpoint(
     name = _name(fun)
     statics = _nondiff(static_argnums)
 
+    @api_boundary
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
         args = _positional(fun, args, kwargs, "checkpoint")

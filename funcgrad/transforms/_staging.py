@@ -109,7 +109,11 @@ class StagingTrace(Trace):
         builder = self.builder
         invars = [builder.atom(t) for t in tracers]
         avals_in = [t.aval for t in tracers]
-        avals_out = primitive.run_abstract_eval(*avals_in, **params)
+        try:
+            avals_out = primitive.run_abstract_eval(*avals_in, **params)
+        except Exception as error:
+            _note_source(error, primitive)
+            raise
         if not primitive.multiple_results:
             avals_out = [avals_out]
         scalars = all(a.shape == () for a in avals_out)
@@ -133,6 +137,13 @@ class StagingTrace(Trace):
         outs = primitive.run_impl(*(lit.val for lit in literals), **params)
         outs = outs if primitive.multiple_results else [outs]
         return [self.pure(np.asarray(o)) for o in outs]
+
+
+def _note_source(error: Exception, primitive: Primitive) -> None:
+    """Name the user's line on an error raised while recording an equation."""
+    source = current_source()
+    if source is not None and hasattr(error, "add_note"):
+        error.add_note(f"(while tracing `{primitive.name}` at {source})")
 
 
 def _scalar(val: Any, aval: ShapedArray) -> Any:

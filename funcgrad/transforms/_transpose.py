@@ -89,10 +89,10 @@ def backward_pass(
             previous, state.override = state.override, source and source.backward
             try:
                 results = rule(ct_arg, *invals, **eqn.params)
+                for x, ct in zip(eqn.invars, results):
+                    accumulate(x, ct)
             finally:
                 state.override = previous
-            for x, ct in zip(eqn.invars, results):
-                accumulate(x, ct)
     return [cts.get(v, Zero(v.aval)) for v in jaxpr.invars]
 
 
