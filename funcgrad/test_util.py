@@ -4,6 +4,11 @@ Forward mode is checked against central differences along random
 directions, reverse mode against forward mode by the dot-product test
 `<u, J v> == <J^T u, v>`, and both recursively up to `order`, so second
 derivatives are checked as derivatives of derivatives.
+
+The tolerances here are fixed by dtype. `funcgrad.testing.check_grads`
+takes the same arguments and adapts its tolerances to the scale of the
+function too; `funcgrad.testing` also has the hypothesis strategies and
+the other derivative property checks.
 """
 
 from __future__ import annotations

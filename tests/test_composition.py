@@ -15,6 +15,11 @@ funcgrad's transforms: central finite differences in float64 for `grad`,
 `jvp` and `vjp`, a Python loop for `vmap`, plain evaluation for `jit`. The
 reference of a chain is the same chain of references, so `vmap(grad(f))` is
 checked against a loop over finite-difference gradients.
+
+The same functions are also checked on inputs hypothesis draws, with
+`funcgrad.testing.check_derivatives`: every derivative property (both modes
+against finite differences to order 2, the dot-product test, linearity,
+Hessian symmetry, `vmap` against a loop, `jit` against eager).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import pytest
 
 import funcgrad as fg
 import funcgrad.numpy as fnp
+from funcgrad.testing import check_derivatives, params_like
 from funcgrad.tree_util import tree_flatten, tree_leaves, tree_map, tree_unflatten
 
 # Test functions: one pytree argument in, a pytree out.
@@ -312,3 +318,18 @@ def test_composition_matches_reference(chain, f, shapes):
     want = compose(chain, f, 1, EPS[depth])(x)
 
     assert_trees_close(got, want, TOL[depth])
+
+
+# The kinks of each function, for the strategy to keep away from: `where`
+# and `abs` at 0, `clip` at +-0.8, and `max` wherever two elements tie.
+KINKS = {
+    "elementwise": {"away_from": (0.0, -0.8, 0.8)},
+    "reductions": {"min_gap": 0.05},
+}
+
+
+@pytest.mark.parametrize("name, f, shapes", FUNCTIONS, ids=[c[0] for c in FUNCTIONS])
+def test_derivative_properties_hold_on_drawn_inputs(name, f, shapes):
+    example = tree_map(np.zeros, shapes, is_leaf=_is_shape)
+    drawn = params_like(example, min_value=-1.1, max_value=1.1, **KINKS.get(name, {}))
+    check_derivatives(f, drawn)

@@ -1,4 +1,7 @@
-"""vmap over pytrees and axes, and the Jacobians and Hessians built on it."""
+"""vmap over pytrees and axes, and the Jacobians and Hessians built on it.
+
+`vmap` is checked against a Python loop with `funcgrad.testing.check_vmap`.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +11,7 @@ import pytest
 import funcgrad as fg
 import funcgrad.numpy as fnp
 from funcgrad.core import typecheck_jaxpr
-
-
-def loop(f, in_axes, *args):
-    """The reference: call `f` once per batch member and stack the results."""
-    axes = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
-    size = next(np.shape(a)[ax] for a, ax in zip(args, axes) if ax is not None)
-    outs = []
-    for i in range(size):
-        member = [
-            a if ax is None else np.take(a, i, axis=ax) for a, ax in zip(args, axes)
-        ]
-        outs.append(f(*member))
-    return fg.tree_util.tree_map(lambda *xs: np.stack(xs), *outs)
-
+from funcgrad.testing import check_hessian_symmetric, check_vmap
 
 RNG = np.random.default_rng(0)
 A, B, W = RNG.normal(size=(4, 3)), RNG.normal(size=(3, 4)), RNG.normal(size=(3, 2))
@@ -43,10 +33,8 @@ CASES = [
 
 @pytest.mark.parametrize("name, f, in_axes, args", CASES, ids=[c[0] for c in CASES])
 def test_vmap_matches_a_python_loop(name, f, in_axes, args):
-    got = fg.vmap(f, in_axes=in_axes)(*args)
-    want = loop(f, in_axes, *args)
-    np.testing.assert_allclose(got, want, rtol=1e-12)
-    assert np.asarray(got).dtype == np.asarray(want).dtype
+    # Values, shapes and dtypes, against one call per batch member.
+    check_vmap(f, args, in_axes)
 
 
 def test_vmap_is_one_vectorised_program():
@@ -100,9 +88,7 @@ def test_per_example_gradients():
     def loss(w, x, y):
         return (fnp.tanh(x @ w) - y) ** 2
 
-    got = fg.vmap(fg.grad(loss), in_axes=(None, 0, 0))(w, xs, ys)
-    want = np.stack([fg.grad(loss)(w, x, y) for x, y in zip(xs, ys)])
-    np.testing.assert_allclose(got, want, rtol=1e-12)
+    check_vmap(fg.grad(loss), (w, xs, ys), (None, 0, 0))
 
 
 # --- Jacobians ----------------------------------------------------------------
@@ -148,6 +134,7 @@ def test_hessian_vector_product_as_jvp_of_grad():
     x, v = RNG.normal(size=4), RNG.normal(size=4)
     hvp = fg.jvp(fg.grad(f), (x,), (v,))[1]
     np.testing.assert_allclose(hvp, fg.hessian(f)(x) @ v, rtol=1e-12)
+    check_hessian_symmetric(f, (x,))
 
 
 def test_jacobian_of_integer_input_is_refused():
