@@ -7,6 +7,7 @@ so no derivative is written by hand. At the end `fg.grad` (reverse mode)
 checks that the fit is a stationary point of the squared error.
 
     python examples/curve_fit.py
+    python examples/curve_fit.py --plot fit.png  # save the data and the fit
 
 The data are synthetic, drawn with known parameters and a fixed seed. The
 script prints fitted against true values and exits with status 1 when a
@@ -16,6 +17,7 @@ fitted value lies more than `--max-sigmas` standard errors from the truth.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from typing import Any
 
@@ -89,6 +91,28 @@ def make_data(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return t, y
 
 
+def save_plot(path: str, t: np.ndarray, y: np.ndarray, theta: np.ndarray) -> None:
+    """The samples, the true curve and the fitted one, as an image at `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fine = np.linspace(t[0], t[-1], 1000)
+    fig, ax = plt.subplots(figsize=(7, 2.8), layout="constrained")
+    ax.plot(t, y, ".", color="#888888", markersize=4, label="noisy samples")
+    ax.plot(fine, model(INITIAL_THETA, fine), ":", color="#3b6ea5", label="start")
+    ax.plot(fine, model(TRUE_THETA, fine), color="#222222", lw=1, label="truth")
+    ax.plot(fine, model(theta, fine), "--", color="#c4661f", lw=1.5, label="fitted")
+    ax.set(
+        xlabel="t", ylabel="y", title="a exp(-b t) sin(w t + p), Levenberg-Marquardt"
+    )
+    ax.legend(loc="upper right", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200)
@@ -101,13 +125,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=4.0,
         help="fail if a fitted value is further than this many standard errors",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="save the data, the truth and the fit to PATH (needs matplotlib)",
+    )
+    args = parser.parse_args(argv)
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        parser.error("--plot needs matplotlib: pip install matplotlib")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t, y = make_data(args.points, args.noise, args.seed)
     theta = levenberg_marquardt(INITIAL_THETA, t, y, args.steps)
+    if args.plot:
+        save_plot(args.plot, t, y, theta)
 
     # Standard errors from the Gauss-Newton covariance sigma^2 (J^T J)^-1,
     # with sigma^2 estimated from the residuals.

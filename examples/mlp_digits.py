@@ -7,6 +7,7 @@ data (1,797 8x8 images, bundled with scikit-learn) needs no download.
 
     python examples/mlp_digits.py                 # about 97% held out
     python examples/mlp_digits.py --show-program  # print the gradient program
+    python examples/mlp_digits.py --plot loss.png # save the loss curve
 
 The script exits with status 1 when the held-out accuracy ends below
 `--min-accuracy`, so it doubles as an end-to-end check of funcgrad.
@@ -15,6 +16,7 @@ The script exits with status 1 when the held-out accuracy ends below
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import itertools
 import sys
 import time
@@ -163,6 +165,25 @@ def show_program(params: Params, x: np.ndarray, y: np.ndarray, wd: float) -> Non
     print()
 
 
+def save_plot(path: str, history: list[tuple[int, float, float]]) -> None:
+    """The training loss and accuracy per epoch, as an image at `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs, losses, accuracies = zip(*history)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7, 2.8), layout="constrained")
+    left.semilogy(epochs, losses, "o-", color="#3b6ea5", markersize=3)
+    left.set(xlabel="epoch", ylabel="training loss", title="cross-entropy + L2")
+    right.plot(epochs, [100 * a for a in accuracies], "o-", color="#c4661f", ms=3)
+    right.set(xlabel="epoch", ylabel="accuracy (%)", title="training accuracy")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=15)
@@ -189,7 +210,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="print the gradient program and its residuals before training",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="save the loss and accuracy curves to PATH (needs matplotlib)",
+    )
+    args = parser.parse_args(argv)
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        parser.error("--plot needs matplotlib: pip install matplotlib")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
     loss_and_grad = fg.value_and_grad(loss)
     state = adam_init(params)
+    history = []
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         batches = minibatches(len(x_train), args.batch_size, rng)
@@ -221,11 +251,15 @@ def main(argv: list[str] | None = None) -> int:
             )
             params, state = adam_update(params, grads, state, args.lr)
             total += float(value) * len(idx)
+        train_acc = accuracy(params, x_train, y_train)
+        history.append((epoch, total / len(x_train), train_acc))
         print(
             f"epoch {epoch:3d}  loss {total / len(x_train):.4f}  "
-            f"train acc {accuracy(params, x_train, y_train):.2%}"
+            f"train acc {train_acc:.2%}"
         )
     elapsed = time.perf_counter() - start
+    if args.plot and history:
+        save_plot(args.plot, history)
 
     test_acc = accuracy(params, x_test, y_test)
     print(f"trained {args.epochs} epochs in {elapsed:.1f} s")

@@ -18,6 +18,7 @@ scales.
 
     python examples/ode_fit.py                # about 5 s
     python examples/ode_fit.py --noise 2 --tolerance 0.1
+    python examples/ode_fit.py --plot fit.png  # save the fitted trajectories
 
 The script exits with status 1 when a fitted parameter is further than
 `--tolerance` (relative) from the truth, so it doubles as an end-to-end
@@ -27,6 +28,7 @@ check of `scan` under `jit` and `grad`.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import time
 from typing import Any
@@ -102,6 +104,35 @@ def adam(
     return x
 
 
+def save_plot(
+    path: str, observed: np.ndarray, fitted: np.ndarray, start: np.ndarray, dt: float
+) -> None:
+    """Each population's observations, the trajectory from the starting
+    parameters and the fitted one, as an image at `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = dt * np.arange(1, len(observed) + 1)
+    fig, axes = plt.subplots(
+        1, len(INITIAL), figsize=(8, 2.6), sharey=True, layout="constrained"
+    )
+    for k, ax in enumerate(axes):
+        for j, (name, colour) in enumerate(
+            (("prey", "#3b6ea5"), ("predators", "#c4661f"))
+        ):
+            ax.plot(t, observed[:, k, j], ".", color=colour, ms=2.5, alpha=0.6)
+            ax.plot(t, start[:, k, j], ":", color=colour, lw=1)
+            ax.plot(t, fitted[:, k, j], color=colour, lw=1.3, label=name)
+        ax.set(xlabel="t", title=f"population {k + 1}")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("size")
+    axes[0].legend(fontsize=7, title="dots: data, dotted: start", title_fontsize=7)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=150, help="Adam steps")
@@ -118,7 +149,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="exit with status 1 if a fitted parameter is further than this "
         "relative error from the truth",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--plot",
+        metavar="PATH",
+        help="save the data and the fitted trajectories to PATH (needs matplotlib)",
+    )
+    args = parser.parse_args(argv)
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        parser.error("--plot needs matplotlib: pip install matplotlib")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     fitted = np.exp(log_theta)
+    if args.plot:
+        start_us = trajectory(START, INITIAL, steps, args.dt)
+        fitted_us = trajectory(fitted, INITIAL, steps, args.dt)
+        save_plot(args.plot, observed, fitted_us, start_us, args.dt)
     errors = np.abs(fitted / TRUE - 1)
     print("param     start     fitted      true   rel err")
     for name, s, f, t, e in zip(NAMES, START, fitted, TRUE, errors):

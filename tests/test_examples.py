@@ -197,3 +197,28 @@ def test_ode_fit_fails_when_not_fitted():
     proc = run_example("ode_fit.py", "--steps", "0")
     assert proc.returncode == 1
     assert "fit failed: alpha is 30.00% from the truth" in proc.stderr
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("curve_fit.py", ()),
+        ("mlp_digits.py", ("--epochs", "2", "--min-accuracy", "0")),
+    ],
+)
+def test_plot_writes_a_png(name, args, tmp_path):
+    pytest.importorskip("matplotlib")
+    if name == "mlp_digits.py":
+        pytest.importorskip("sklearn")
+    path = tmp_path / "plot.png"
+    plain = run_example(name, *args)
+    proc = run_example(name, *args, "--plot", str(path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+    assert path.stat().st_size < 100_000
+    # The printed report is the same with or without the plot (but times).
+    strip = re.compile(r"in [\d.]+ s")
+    assert strip.sub("", proc.stdout) == strip.sub("", plain.stdout)

@@ -10,6 +10,7 @@ their types, evaluates them and removes dead equations.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -100,6 +101,27 @@ class Jaxpr:
         equations of a backward pass)."""
         return pp_jaxpr(self, source=source)
 
+    # Pictures are a view kept out of the core (`funcgrad/_graph.py`, which
+    # reads only this module and the errors), so they are imported when used.
+    def to_dot(self) -> str:
+        """The program as Graphviz dot text; see `funcgrad._graph.to_dot`."""
+        from funcgrad._graph import to_dot
+
+        return to_dot(self)
+
+    def to_mermaid(self) -> str:
+        """The program as a Mermaid flowchart; see `funcgrad._graph`."""
+        from funcgrad._graph import to_mermaid
+
+        return to_mermaid(self)
+
+    def render(self, path: str | os.PathLike[str], format: str = "svg") -> str:
+        """Draw the program to `path` with Graphviz's `dot`; see
+        `funcgrad._graph.render`."""
+        from funcgrad._graph import render
+
+        return render(self, path, format)
+
 
 class ClosedJaxpr:
     """A Jaxpr together with the values bound to its constant variables."""
@@ -134,6 +156,10 @@ class ClosedJaxpr:
     def pretty(self, source: bool = False) -> str:
         """The program as text; see `Jaxpr.pretty`."""
         return pp_jaxpr(self.jaxpr, source=source)
+
+    to_dot = Jaxpr.to_dot
+    to_mermaid = Jaxpr.to_mermaid
+    render = Jaxpr.render
 
 
 # --- evaluation ---------------------------------------------------------------
