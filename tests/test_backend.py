@@ -559,3 +559,23 @@ def test_boolean_sums_and_products_inside_a_chain_are_or_and_and():
         program = compile_program(fg.make_jaxpr(f)(b, c))
         assert program.num_kernels == 1 or program.whole is not None
         np.testing.assert_array_equal(program(b, c)[0], f(b, c))
+
+
+def test_small_integers_wrap_around_in_their_own_width_as_in_numpy():
+    # numba computes int8 ... int32 and unsigned arithmetic in int64; every
+    # step must wrap as numpy does (uint8: 10 - 128 is 138), also where the
+    # value is then converted or reduced inside the kernel.
+    img = np.array([[10, 200], [30, 250]], dtype=np.uint8)
+    cases = [
+        (lambda x: (x - 128).astype(np.float32) / 255.0, img),
+        (lambda x: fnp.sum(x * 2), np.array([100, 100], np.int8)),
+        (lambda x: fnp.sum(x - 2), np.array([0, 1], np.uint8)),
+        (lambda x: fnp.sum(x * 2), np.array([2**31 - 1, 1], np.int32)),
+        (lambda x: (-x).astype(np.float64), np.array([1, 200], np.uint8)),
+        (lambda x: fnp.sum(x - np.uint64(2)), np.array([0, 1], np.uint64)),
+    ]
+    for f, x in cases:
+        want = f(x)  # eager funcgrad.numpy is numpy
+        got = fg.jit(f)(x)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)

@@ -201,7 +201,16 @@ class _EqnStep:
 
     def __call__(self, env: dict[Var, Any]) -> None:
         vals = [x.val if type(x) is Literal else env[x] for x in self.invars]
-        out = self.impl(*vals, **self.params)
+        try:
+            out = self.impl(*vals, **self.params)
+        except Exception as error:
+            source = self.eqn.source
+            if source is not None and hasattr(error, "add_note"):
+                error.add_note(
+                    f"(while running `{self.eqn.primitive.name}` of a compiled "
+                    f"program, made at {source})"
+                )
+            raise
         if self.multiple:
             env.update(zip(self.outvars, out))
         else:

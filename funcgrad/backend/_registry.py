@@ -58,7 +58,14 @@ def lower_elementwise(
         return None
     if exact and primitive in exact_fallbacks:
         rule = exact_fallbacks[primitive][1]
-    return rule(*operands, in_dtypes=in_dtypes, out_dtype=out_dtype, **params)
+    text = rule(*operands, in_dtypes=in_dtypes, out_dtype=out_dtype, **params)
+    out = np.dtype(out_dtype)
+    if out.kind == "u" or (out.kind == "i" and out.itemsize < 8):
+        # numba computes small integers in int64; numpy wraps them around
+        # in their own width (uint8 10 - 128 is 138), so the result is cast
+        # back at every step, as storing it would.
+        text = f"{scalar_type(out)}({text})"
+    return text
 
 
 # Lowerings that are exact only on part of the input domain: the guard
