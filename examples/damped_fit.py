@@ -85,7 +85,7 @@ def adam(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--noise", type=float, default=0.1, help="noise std")
     parser.add_argument("--steps", type=int, default=200, help="steps per stage")
     parser.add_argument("--seed", type=int, default=0)

@@ -389,7 +389,9 @@ def value_and_grad(
     >>> float(value), g.tolist()
     (5.0, [2.0, 4.0])
     """
-    return api_boundary(_value_and_grad(fun, argnums, has_aux, holomorphic))
+    return api_boundary(
+        _value_and_grad(fun, argnums, has_aux, holomorphic, "value_and_grad")
+    )
 
 
 def _value_and_grad(
@@ -397,19 +399,20 @@ def _value_and_grad(
     argnums: int | Sequence[int],
     has_aux: bool,
     holomorphic: bool = False,
+    api: str = "grad",
 ) -> Callable[..., Any]:
     """`value_and_grad` without the API boundary, for `grad` to wrap once."""
 
     @functools.wraps(fun)
     def value_and_grad_fun(*args: Any, **kwargs: Any) -> Any:
-        nums = _normalize_argnums(argnums, len(args), "grad")
+        nums = _normalize_argnums(argnums, len(args), api)
         diff_args = tuple(args[i] for i in nums)
         leaves, d_tree = _flatten_diff(diff_args, nums)
         if holomorphic:
-            _check_holomorphic_inputs(leaves, "grad")
+            _check_holomorphic_inputs(leaves, api)
         out_tree = _Cell()
         flat = _flat_fun(fun, args, kwargs, nums, out_tree, has_aux)
-        checked = _checking_scalar_output(flat, fun, holomorphic)
+        checked = _checking_scalar_output(flat, fun, holomorphic, api)
         with transform_origin("grad", fun):
             (value,), linear, aux = linearize_flat(checked, leaves)
         seed = np.ones((), get_aval(value).dtype)
@@ -457,29 +460,30 @@ def _checking_scalar_output(
     flat: Callable[..., tuple[list[Any], Any]],
     fun: Callable[..., Any],
     holomorphic: bool = False,
+    api: str = "grad",
 ) -> Callable[..., tuple[list[Any], Any]]:
     def checked(*leaves: Any) -> tuple[list[Any], Any]:
         outs, aux = flat(*leaves)
         name = getattr(fun, "__name__", "the function")
         if len(outs) != 1:
             raise FuncgradTypeError(
-                f"`grad` needs `{name}` to return one real scalar, but it "
+                f"`{api}` needs `{name}` to return one real scalar, but it "
                 f"returned a pytree of {len(outs)} arrays. Use `vjp` or "
                 f"`jacrev` for several outputs (or `has_aux=True` to return "
                 f"extra values alongside the scalar)."
             )
         aval = get_aval(_as_value(outs[0], "the output"))
         if aval.shape == () and aval.dtype.kind == "c" and not holomorphic:
-            raise _complex_output_error("grad", name, aval)
+            raise _complex_output_error(api, name, aval)
         if holomorphic and aval.dtype.kind != "c":
             raise FuncgradTypeError(
-                f"`grad` with `holomorphic=True` needs `{name}` to return a "
+                f"`{api}` with `holomorphic=True` needs `{name}` to return a "
                 f"complex scalar, but it returned {aval.str_short()}. Drop "
                 f"`holomorphic=True` for a real-valued function."
             )
         if aval.shape != () or aval.dtype.kind not in ("c" if holomorphic else "f"):
             raise FuncgradTypeError(
-                f"`grad` needs `{name}` to return a real scalar, but it "
+                f"`{api}` needs `{name}` to return a real scalar, but it "
                 f"returned {aval.str_short()} (shape {aval.shape}, dtype "
                 f"{aval.dtype}). Use `vjp` or `jacrev` for non-scalar "
                 f"outputs, or reduce the output with `sum` first."

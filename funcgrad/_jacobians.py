@@ -235,4 +235,24 @@ def hessian(
     >>> fg.hessian(lambda x: x @ A @ x / 2)(np.ones(2)).tolist()
     [[2.0, 1.0], [1.0, 3.0]]
     """
-    return jacfwd(jacrev(fun, argnums, holomorphic), argnums, holomorphic)
+    inner = jacfwd(jacrev(fun, argnums, holomorphic), argnums, holomorphic)
+    if holomorphic:
+        return inner
+
+    @functools.wraps(fun)
+    def hessian_fun(*args: Any, **kwargs: Any) -> Any:
+        nums = _normalize_argnums(argnums, len(args), "hessian")
+        leaves, _ = _flatten_diff(tuple(args[i] for i in nums), nums, "hessian")
+        for i, leaf in enumerate(leaves):
+            if get_aval(leaf).dtype.kind == "c":
+                raise FuncgradTypeError(
+                    f"`hessian` needs real inputs, but differentiated leaf {i} "
+                    f"is {get_aval(leaf).dtype}. For a holomorphic function "
+                    f"pass `holomorphic=True`; for a real function of "
+                    f"z = x + iy, write it as a function of the real arrays "
+                    f"x and y (`z = x + 1j * y`) and take the Hessian in "
+                    f"those."
+                )
+        return inner(*args, **kwargs)
+
+    return api_boundary(hessian_fun)

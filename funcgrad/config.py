@@ -11,7 +11,7 @@
 | `parallel_min_size` | `FUNCGRAD_PARALLEL_MIN_SIZE` | 262144 | the fewest elements for which a fused elementwise kernel runs its outer loop on all cores (numba's `prange`) |
 | `traceback_filtering` | `FUNCGRAD_TRACEBACK_FILTERING` | `"on"` | `"on"`: an error leaving a transform (`grad`, `jit`, `vmap`, `lax.scan`...) shows the user's frames and hides funcgrad's own; `"off"`: the full traceback (docs/debugging.md) |
 | `log_compiles` | `FUNCGRAD_LOG_COMPILES` | off | log each `jit` trace and compile at WARNING instead of INFO, so they show on stderr with no logging set up (docs/debugging.md) |
-| `debug_nans` | `FUNCGRAD_DEBUG_NANS` | off | every operation, forward and backward, eager or under `jit`, checks its results; the first NaN raises `FuncgradNaNError` naming the primitive, the pass and the user's line (docs/debugging.md) |
+| `debug_nans` | `FUNCGRAD_DEBUG_NANS` | off | every operation run eagerly, forward and backward, checks its results, and a `jit` program its outputs (then re-runs op by op to find the culprit); the first NaN raises `FuncgradNaNError` naming the primitive, the pass and the user's line (docs/debugging.md) |
 | `debug_infs` | `FUNCGRAD_DEBUG_INFS` | off | the same for infinities |
 | `retrace_warning_threshold` | `FUNCGRAD_RETRACE_WARNING_THRESHOLD` | 10 | a `RetraceWarning` when one `jit` function has been traced more times than this (0 turns it off) |
 

@@ -1563,3 +1563,15 @@ def test_non_callable_arguments_name_the_api_and_argument(call, message):
     assert str(info.value).startswith(message)
     assert "not callable" in str(info.value) or "got <function sin" in str(info.value)
     assert isinstance(info.value, FuncgradError)
+
+
+def test_vmap_of_a_while_loop_over_an_empty_batch_runs_no_step():
+    out = fg.vmap(lambda a: lax.while_loop(lambda v: v < 10, lambda v: v + 1, a))(
+        np.zeros(0)
+    )
+    assert out.shape == (0,)
+
+
+def test_scan_length_must_be_an_int():
+    with pytest.raises(ValueError, match="non-negative Python int, got 3.0"):
+        lax.scan(lambda c, x: (c, x), 0.0, None, length=3.0)

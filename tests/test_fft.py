@@ -259,3 +259,9 @@ def test_the_docs_page_prints_what_it_shows() -> None:
     page = Path(__file__).resolve().parent.parent / "docs" / "fft.md"
 
     assert check_doc_blocks(page.read_text()) == 3
+
+
+def test_fftfreq_under_vmap_with_an_unbatched_length():
+    d = np.array([1.0, 0.5])
+    got = fg.vmap(fnp.fft.fftfreq, in_axes=(None, 0))(4, d)
+    np.testing.assert_allclose(got, np.stack([np.fft.fftfreq(4, s) for s in d]))

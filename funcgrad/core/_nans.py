@@ -59,7 +59,9 @@ def check(primitive: Any, args: Sequence[Any], outs: Sequence[Any]) -> None:
     )
     inputs = "\n".join(f"    {summary(a)}" for a in args) or "    (none)"
     already = (
-        " Its inputs already held one, so it came in from outside."
+        f"Its inputs already held {kind}: it came in from outside this "
+        f"operation (an input of the function, or a value computed where "
+        f"nothing is checked).\n"
         if bad_kind(args) == kind
         else ""
     )

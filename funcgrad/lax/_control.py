@@ -278,7 +278,11 @@ def scan(
             )
     lengths = sorted({get_aval(x).shape[0] for x in x_leaves})
     if length is not None:
-        if isinstance(length, Tracer) or int(length) != length or length < 0:
+        if (
+            not isinstance(length, int | np.integer)
+            or isinstance(length, bool)
+            or length < 0
+        ):
             raise FuncgradValueError(
                 f"`scan`'s `length` must be a non-negative Python int, got {length!r}."
             )

@@ -372,6 +372,8 @@ def ifftshift(x: Any, axes: Any = None) -> Any:
 
 
 def _check_points(n: Any, name: str) -> int:
+    if isinstance(n, np.ndarray) and n.shape == () and n.dtype.kind in "iu":
+        n = n[()]  # a 0-d array: what `vmap` makes of an unbatched int
     if not isinstance(n, int | np.integer) or isinstance(n, bool):
         raise FuncgradTypeError(
             f"`funcgrad.numpy.fft.{name}`: `n` must be an int known while "

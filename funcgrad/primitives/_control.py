@@ -41,7 +41,7 @@ from funcgrad.errors import FuncgradError, FuncgradTypeError
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _shape as shape_ops
 from funcgrad.primitives._custom import closure_convert
-from funcgrad.primitives._reductions import reduce_max
+from funcgrad.primitives._reductions import reduce_sum
 from funcgrad.transforms import (
     Zero,
     backward_pass,
@@ -980,8 +980,10 @@ def while_batch(
     bc_avals = [get_aval(c) for c in body_consts + bc_b]
 
     def any_cond(*args: Any) -> list[Any]:
+        # Whether any member goes on: a count, which is 0 for an empty batch.
         (p,) = eval_jaxpr(pred, [], *args)
-        return [reduce_max(p, (0,))]
+        count = reduce_sum(ew.convert_element_type(p, np.int32), (0,))
+        return [ew.gt(count, np.zeros((), np.int32))]
 
     def masked_body(*args: Any) -> list[Any]:
         pcs, bcs, c = split(args, n_pc + n_cc, n_bcs + n_bc)
