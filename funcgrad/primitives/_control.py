@@ -270,6 +270,31 @@ def batch_jaxpr(
     return new, consts, list(out_batched)
 
 
+def batch_loop_body(
+    jaxpr: Jaxpr,
+    size: int,
+    b_consts: list[bool],
+    b_carry: list[bool],
+    b_xs: Sequence[bool] = (),
+) -> tuple[Jaxpr, list[Any], list[bool], list[bool]]:
+    """A loop body (constants, carries, then per-step inputs) over a batch.
+
+    A carry the body makes batched from a batched input must be batched
+    from the start: grow the batched carries until the body keeps the set.
+    Returns the body, its constants, which outputs are batched, and the
+    batched carries."""
+    n_carry = len(b_carry)
+    n_ys = len(jaxpr.outvars) - n_carry
+    while True:
+        body, consts, out_b = batch_jaxpr(
+            jaxpr, size, b_consts + b_carry + list(b_xs), b_carry + [False] * n_ys
+        )
+        grown = [a or b for a, b in zip(b_carry, out_b[:n_carry])]
+        if grown == b_carry:
+            return body, consts, out_b, b_carry
+        b_carry = grown
+
+
 def _transposed_body(
     jaxpr: Jaxpr,
     linear: Sequence[bool],
@@ -618,15 +643,9 @@ def scan_batch(
     b_consts = [d is not None for d in d_consts]
     b_carry = [d is not None for d in d_init]
     b_xs = [d is not None for d in d_xs]
-    n_ys = len(jaxpr.outvars) - num_carry
-    while True:
-        body, body_consts, out_b = batch_jaxpr(
-            jaxpr, size, b_consts + b_carry + b_xs, b_carry + [False] * n_ys
-        )
-        grown = [a or b for a, b in zip(b_carry, out_b[:num_carry])]
-        if grown == b_carry:
-            break
-        b_carry = grown
+    body, body_consts, out_b, b_carry = batch_loop_body(
+        jaxpr, size, b_consts, b_carry, b_xs
+    )
     consts_b = [shape_ops.batch_to_front(c, d) for c, d in zip(consts, d_consts)]
     init_b = [
         shape_ops.batch_materialize(c, d, size) if b else c
@@ -939,14 +958,7 @@ def while_batch(
     b_cc = [d is not None for d in d_cc]
     b_bc = [d is not None for d in d_bc]
     b_carry = [d is not None for d in d_carry]
-    while True:
-        body, body_consts, out_b = batch_jaxpr(
-            body_jaxpr, size, b_bc + b_carry, b_carry
-        )
-        grown = [a or b for a, b in zip(b_carry, out_b)]
-        if grown == b_carry:
-            break
-        b_carry = grown
+    body, body_consts, _, b_carry = batch_loop_body(body_jaxpr, size, b_bc, b_carry)
     pred, pred_consts, (pred_b,) = batch_jaxpr(cond_jaxpr, size, b_cc + b_carry, False)
     if pred_b and not all(b_carry):
         # Members finish at different steps: every carry must be batched so
