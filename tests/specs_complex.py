@@ -43,6 +43,7 @@ from primitive_specs import (
     shapes,
     unary,
 )
+from specs_linalg import COMPLEX_CHANGES as _LINALG
 
 import funcgrad.lax as lax
 from funcgrad.primitives import _complex as cp
@@ -105,6 +106,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "arcsinh": {"cases": unary(Domain(-0.75, 0.75))},
     "exp2": {}, "log2": {}, "log10": {},
     "scan": {},
+    **_LINALG,
 }  # fmt: skip
 
 _ORDERED = (
@@ -112,7 +114,6 @@ _ORDERED = (
     "but derivatives there are not checked"
 )
 _REAL_FUNCTION = "a function of real numbers (numpy refuses complex operands)"
-_NOT_YET = "complex (Hermitian) derivative rules are not written yet: a known gap"
 
 REAL_ONLY: dict[str, str] = {
     "max": _ORDERED, "min": _ORDERED, "reduce_max": _ORDERED,
@@ -136,8 +137,6 @@ REAL_ONLY: dict[str, str] = {
     "hypot": _REAL_FUNCTION, "fmod": _REAL_FUNCTION, "fmod/int": _REAL_FUNCTION,
     "remainder": _REAL_FUNCTION, "remainder/int": _REAL_FUNCTION,
     "floor_divide": _REAL_FUNCTION,
-    "cholesky": _NOT_YET, "slogdet": _NOT_YET, "eigh": _NOT_YET, "qr": _NOT_YET,
-    "svd": _NOT_YET, "svd/full_matrices": _NOT_YET,
     "cond": "its spec's predicate compares values (complex branches: test_complex.py)",
     "while": "its spec's loop condition compares values",
     "debug_callback": "an effect, not a function of complex values",

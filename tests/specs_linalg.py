@@ -11,6 +11,14 @@ matrix its lower triangle stands for is positive definite), and
 `e + diag(0, 1, 2)` or `e + diag(3, 2, 1)` for eigh and svd (eigenvalues
 and singular values at least 0.25 apart). Eigenvectors and singular vectors
 are compared through products that do not depend on their signs.
+
+`COMPLEX_CHANGES` holds what the complex variants (`specs_complex.py`)
+change: eigenvectors and singular vectors are unique only up to a phase
+per vector (per pair `u_j`, `vh_j` for the SVD), so they are compared
+through products that do not depend on it (`v * conj(v[0])`, `u[0] *
+vh[:, 0]`); the real eigenvalues, singular values and log|det| join the
+complex outputs converted; complex perturbations are smaller for eigh and
+svd, as both of their parts count towards the gaps.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from primitive_specs import (
 )
 
 from funcgrad.core import ShapedArray, get_aval
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _linalg_ops as ops
 from funcgrad.primitives import _shape as shape_ops
@@ -140,9 +149,20 @@ def _cholesky(e: Any) -> Any:
     return ops.cholesky(_shifted(e, 2 * np.eye(get_aval(e).shape[-1])))
 
 
+def _hermitian_of_lower(a: np.ndarray) -> np.ndarray:
+    """The symmetric (Hermitian) matrix of `a`'s lower triangle; the
+    imaginary parts of the diagonal dropped."""
+    strict = np.tril(a, -1)
+    diagonal = np.real(np.diagonal(a, axis1=-2, axis2=-1))
+    n = a.shape[-1]
+    out = strict + np.conj(_np_mT(strict))
+    out[..., np.arange(n), np.arange(n)] = diagonal
+    return out
+
+
 def _cholesky_reference(e: np.ndarray) -> np.ndarray:
-    a = np.tril(e + 2 * np.eye(get_aval(e).shape[-1], dtype=e.dtype))
-    return np.linalg.cholesky(a + np.tril(a, -1).swapaxes(-1, -2))
+    a = e + 2 * np.eye(get_aval(e).shape[-1], dtype=e.dtype)
+    return np.linalg.cholesky(_hermitian_of_lower(a))
 
 
 @st.composite
@@ -294,6 +314,154 @@ def _svd_full_case(draw: Any, dtype: np.dtype) -> Case:
         draw(st.integers(1, 3)),
     )
     return (draw(arrays(dtype, batch + (m, n), TINY)),), {}
+
+
+# --- complex variants ---------------------------------------------------------
+
+# both parts of an entry move the eigenvalues and singular values
+QUARTER_TINY = Domain(-0.0625, 0.0625)
+
+
+def _conj(x: Any) -> Any:
+    return cp.conj(x) if get_aval(x).dtype.kind == "c" else x
+
+
+def _as(x: Any, like: Any) -> Any:
+    return ew.convert_element_type(x, get_aval(like).dtype)
+
+
+def _row_of(v: Any) -> Any:
+    return shape_ops.expand_dims(v, (get_aval(v).ndim - 1,))
+
+
+def _slogdet_complex(e: Any, *, flip: bool) -> Any:
+    sign, logabsdet = ops.slogdet(
+        _shifted(e, _flip_diagonal(get_aval(e).shape[-1], flip))
+    )
+    parts = [sign, _as(logabsdet, sign)]
+    axis = get_aval(sign).ndim
+    return shape_ops.concatenate(
+        [shape_ops.expand_dims(p, (axis,)) for p in parts], axis
+    )
+
+
+def _slogdet_complex_reference(e: np.ndarray, *, flip: bool) -> np.ndarray:
+    d = _flip_diagonal(get_aval(e).shape[-1], flip).astype(e.dtype)
+    sign, logabsdet = np.linalg.slogdet(e + d)
+    return np.stack([sign, logabsdet.astype(e.dtype)], axis=-1)
+
+
+@st.composite
+def _eigh_complex_case(draw: Any, dtype: np.dtype) -> Case:
+    (e,), _ = draw(_square_case(QUARTER_TINY)(dtype))
+    return (e,), {"lower": draw(st.booleans())}
+
+
+def _eigh_complex(e: Any, *, lower: bool) -> Any:
+    n = get_aval(e).shape[-1]
+    w, v = ops.eigh(_shifted(e, np.diag(np.arange(n, dtype=float))), lower)
+    parts = [_row_of(_as(w, v)), ew.mul(v, _conj(_first_row(v)))]
+    return shape_ops.concatenate(parts, get_aval(w).ndim - 1)
+
+
+def _eigh_complex_reference(e: np.ndarray, *, lower: bool) -> np.ndarray:
+    n = get_aval(e).shape[-1]
+    a = e + np.diag(np.arange(n)).astype(e.dtype)
+    w, v = np.linalg.eigh(a, "L" if lower else "U")
+    parts = [w[..., None, :].astype(e.dtype), v * np.conj(v[..., :1, :])]
+    return np.concatenate(parts, axis=-2)
+
+
+def _svd_complex_case(dtype: np.dtype) -> st.SearchStrategy[Case]:
+    @st.composite
+    def cases(draw: Any) -> Case:
+        batch, m, n = (
+            draw(_batch_shapes()),
+            draw(st.integers(1, 3)),
+            draw(st.integers(1, 3)),
+        )
+        params = {"full_matrices": False, "compute_uv": draw(st.booleans())}
+        return (draw(arrays(dtype, batch + (m, n), QUARTER_TINY)),), params
+
+    return cases()
+
+
+def _svd_complex(e: Any, *, full_matrices: bool, compute_uv: bool) -> Any:
+    m, n = get_aval(e).shape[-2:]
+    a = _shifted(e, _offset(m, n, _SINGULAR))
+    outs = ops.svd(a, full_matrices, compute_uv)
+    if not compute_uv:
+        return outs[0]
+    u, s, vt = outs
+    # each column of u (row of vt) alone, then the pair's joint phase
+    pair = ew.mul(_first_row(u), _mT(_first_col(vt)))
+    parts = [
+        _row_of(_as(s, u)),
+        ew.mul(u, _conj(_first_row(u))),
+        _mT(ew.mul(vt, _conj(_first_col(vt)))),
+        pair,
+    ]
+    return shape_ops.concatenate(parts, get_aval(s).ndim - 1)
+
+
+def _svd_complex_reference(
+    e: np.ndarray, *, full_matrices: bool, compute_uv: bool
+) -> np.ndarray:
+    m, n = get_aval(e).shape[-2:]
+    a = e + _offset(m, n, _SINGULAR).astype(e.dtype)
+    if not compute_uv:
+        return np.linalg.svd(a, compute_uv=False)
+    u, s, vt = np.linalg.svd(a, full_matrices=full_matrices)
+    parts = [
+        s[..., None, :].astype(e.dtype),
+        u * np.conj(u[..., :1, :]),
+        _np_mT(vt * np.conj(vt[..., :, :1])),
+        u[..., :1, :] * _np_mT(vt[..., :, :1]),
+    ]
+    return np.concatenate(parts, axis=-2)
+
+
+def _svd_complex_dtype(dtype: np.dtype, params: Any) -> np.dtype:
+    return dtype if params["compute_uv"] else np.empty((), dtype).real.dtype
+
+
+def _svd_full_complex(e: Any) -> Any:
+    """`u^H a v` (`v = vh^H`): `diag(s)` padded with zeros, whatever phases
+    LAPACK picks for the vectors."""
+    m, n = get_aval(e).shape[-2:]
+    a = _shifted(e, _offset(m, n, _SINGULAR))
+    u, _s, vt = ops.svd(a, True, True)
+    return ops._mm(_conj(_mT(u)), ops._mm(a, _conj(_mT(vt))))
+
+
+def _svd_full_complex_reference(e: np.ndarray) -> np.ndarray:
+    m, n = get_aval(e).shape[-2:]
+    a = e + _offset(m, n, _SINGULAR).astype(e.dtype)
+    u, _s, vt = np.linalg.svd(a)
+    return np.conj(_np_mT(u)) @ a @ np.conj(_np_mT(vt))
+
+
+COMPLEX_CHANGES: dict[str, dict[str, Any]] = {
+    # the real spec's reference already builds the Hermitian matrix
+    "cholesky": {},
+    "slogdet": {
+        "fun": _slogdet_complex, "reference": _slogdet_complex_reference,
+    },
+    "eigh": {
+        "fun": _eigh_complex, "reference": _eigh_complex_reference,
+        "cases": _eigh_complex_case,
+    },
+    # LAPACK's R has a real diagonal, so the real spec's sign-free products
+    # serve unchanged
+    "qr": {},
+    "svd": {
+        "fun": _svd_complex, "reference": _svd_complex_reference,
+        "cases": _svd_complex_case, "out_dtype": _svd_complex_dtype,
+    },
+    "svd/full_matrices": {
+        "fun": _svd_full_complex, "reference": _svd_full_complex_reference,
+    },
+}  # fmt: skip
 
 
 # --- the specs ----------------------------------------------------------------

@@ -31,6 +31,7 @@ from specs_complex import REAL_ONLY, VARIANTS
 import funcgrad as fg
 import funcgrad.lax as lax
 import funcgrad.numpy as fnp
+import funcgrad.scipy.linalg as fsla
 from funcgrad.core import typecheck_jaxpr
 
 # --- the complex specs ---------------------------------------------------------------
@@ -486,17 +487,365 @@ def test_sinc_of_complex_values_is_differentiable() -> None:
     check_complex_grads(fnp.sinc, (z,), order=2)
 
 
-# --- known gaps -------------------------------------------------------------------
+# --- linear algebra ----------------------------------------------------------------
+# Values against numpy, traced (`make_jaxpr`) and compiled (`jit`);
+# eigenvectors and singular vectors, unique only up to a phase each (a
+# joint one per singular pair), through phase-free products; gradients of
+# real losses against differences along the real and imaginary direction
+# of every entry, `df/dx - i df/dy`.
+
+LINALG_RNG = np.random.default_rng(2026)
+la = fnp.linalg
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="complex slogdet (and det, eigh, svd, qr, cholesky): not yet",
-)
+def _complex_matrix(*shape: int, scale: float = 1.0) -> np.ndarray:
+    parts = LINALG_RNG.standard_normal((2, *shape))
+    return scale * (parts[0] + 1j * parts[1])
+
+
+def _unitary(n: int) -> np.ndarray:
+    return np.linalg.qr(_complex_matrix(n, n))[0]
+
+
+def _conditioned(*shape: int, spread: tuple[float, float] = (1.0, 2.0)) -> np.ndarray:
+    """`U diag(s) W^H` with `s` spread out in `spread`: well conditioned,
+    distinct singular values."""
+    *batch, m, n = shape
+    k = min(m, n)
+    u = np.linalg.qr(_complex_matrix(*batch, m, m))[0][..., :k]
+    w = np.linalg.qr(_complex_matrix(*batch, n, n))[0][..., :k]
+    s = np.linspace(*spread, k)
+    return (u * s) @ np.conj(np.swapaxes(w, -1, -2))
+
+
+def _hermitian(*shape: int) -> np.ndarray:
+    """Positive definite, eigenvalues 1, 1.5, 2, ... (distinct)."""
+    *batch, n, _ = shape
+    q = np.linalg.qr(_complex_matrix(*batch, n, n))[0]
+    w = np.linspace(1.0, 1.0 + 0.5 * (n - 1), n)
+    return (q * w) @ np.conj(np.swapaxes(q, -1, -2))
+
+
+CA = _conditioned(2, 3, 3)
+CH = _hermitian(2, 3, 3)
+CTALL = _conditioned(2, 4, 3)
+CWIDE = _conditioned(2, 2, 4)
+CB = _complex_matrix(2, 3, 2)
+
+
+def _phase_free_eigh(m: Any, x: Any, uplo: str = "L") -> Any:
+    w, v = m.linalg.eigh(x, uplo)
+    return (
+        w,
+        v * m.conj(v[..., :1, :]),
+        (v * w[..., None, :]) @ m.conj(m.swapaxes(v, -1, -2)),
+    )
+
+
+def _phase_free_svd(m: Any, x: Any) -> Any:
+    u, s, vh = m.linalg.svd(x, full_matrices=False)
+    return (
+        s,
+        u * m.conj(u[..., :1, :]),
+        vh * m.conj(vh[..., :, :1]),
+        u[..., :1, :] * m.swapaxes(vh[..., :, :1], -1, -2),
+    )
+
+
+COMPLEX_LINALG = {
+    "det": (lambda m, a: m.linalg.det(a), CA),
+    "slogdet": (lambda m, a: tuple(m.linalg.slogdet(a)), CA),
+    "inv": (lambda m, a: m.linalg.inv(a), CA),
+    "solve": (lambda m, a: m.linalg.solve(a, CB), CA),
+    "matrix_power": (lambda m, a: m.linalg.matrix_power(a, -3), CA),
+    "cholesky": (lambda m, a: m.linalg.cholesky(a), CH),
+    "cholesky-upper": (lambda m, a: m.linalg.cholesky(a, upper=True), CH),
+    "eigh": (_phase_free_eigh, CH),
+    "eigh-upper": (lambda m, a: _phase_free_eigh(m, a, "U"), CH),
+    "eigvalsh": (lambda m, a: m.linalg.eigvalsh(a), CH),
+    "qr": (lambda m, a: tuple(m.linalg.qr(a)), CTALL),
+    "qr-r": (lambda m, a: m.linalg.qr(a, mode="r"), CTALL),
+    "svd": (_phase_free_svd, CTALL),
+    "svd-wide": (_phase_free_svd, CWIDE),
+    "svdvals": (lambda m, a: m.linalg.svd(a, compute_uv=False), CTALL),
+    "pinv": (lambda m, a: m.linalg.pinv(a), CTALL),
+    "lstsq": (lambda m, a: m.linalg.lstsq(a, CTALL[0, :, 0] + 1j)[:2], CTALL[1]),
+    "norm-2": (lambda m, a: m.linalg.norm(a, 2, axis=(-2, -1)), CA),
+    "norm--2": (lambda m, a: m.linalg.norm(a, -2, axis=(-2, -1)), CA),
+    "norm-nuc": (lambda m, a: m.linalg.norm(a, "nuc", axis=(-2, -1)), CTALL),
+    "cond": (lambda m, a: m.linalg.cond(a), CA),
+    "cond-fro": (lambda m, a: m.linalg.cond(a, "fro"), CA),
+    "matrix_rank": (lambda m, a: m.linalg.matrix_rank(a), CTALL),
+}
+
+
+def _leaves(x: Any) -> list[np.ndarray]:
+    return [np.asarray(v) for v in (x if isinstance(x, tuple) else (x,))]
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("name", sorted(COMPLEX_LINALG))
+def test_complex_linalg_matches_numpy(name: str, dtype: Any) -> None:
+    call, a = COMPLEX_LINALG[name]
+    a = a.astype(dtype)
+    want = _leaves(call(np, a))
+    tol = 1e-4 if dtype == np.complex64 else 1e-10
+
+    traced = fg.make_jaxpr(lambda x: call(fnp, x))(a)(a)
+    compiled = _leaves(fg.jit(lambda x: call(fnp, x))(a))
+
+    for got in (traced, compiled):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype, (g.dtype, w.dtype)
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+
+
+def _entrywise_gradient(f: Callable[[np.ndarray], Any], z: np.ndarray) -> np.ndarray:
+    """`df/dx - i df/dy` at each entry, by central differences."""
+    eps, out = 1e-6, np.zeros(z.shape, complex)
+    for k in np.ndindex(z.shape):
+        e = np.zeros(z.shape, complex)
+        e[k] = eps
+        dx = (f(z + e) - f(z - e)) / (2 * eps)
+        dy = (f(z + 1j * e) - f(z - 1j * e)) / (2 * eps)
+        out[k] = dx - 1j * dy
+    return out
+
+
+def _eigh_loss(a: Any) -> Any:
+    w, v = la.eigh(a)
+    return fnp.sum(w**3) + fnp.sum(fnp.abs(v[0]) ** 2 * w)
+
+
+def _svd_loss(a: Any) -> Any:
+    u, s, vh = la.svd(a, full_matrices=False)
+    pair = u[:, :1] * vh[:1]  # the first singular pair, phase-free
+    return fnp.sum(fnp.abs(pair) ** 3) + fnp.sum(s**2 * fnp.abs(u[1]))
+
+
+def _qr_loss(a: Any) -> Any:
+    q, r = la.qr(a)
+    return fnp.sum(fnp.abs(q * fnp.diagonal(r)) ** 3) + fnp.sum(fnp.real(r) ** 2)
+
+
+REAL_LOSSES = {
+    "logabsdet": (lambda a: la.slogdet(a)[1], CA[0]),
+    "angle of slogdet's sign": (lambda a: fnp.angle(la.slogdet(a)[0]), CA[0]),
+    "real(det)": (lambda a: fnp.real(la.det(a)), CA[0]),
+    "abs(det)**2": (lambda a: fnp.abs(la.det(a)) ** 2, CA[0]),
+    "real(trace(inv))": (lambda a: fnp.real(fnp.trace(la.inv(a))), CA[0]),
+    "matrix_power": (lambda a: fnp.sum(fnp.abs(la.matrix_power(a, 3))), CA[0]),
+    "norm(a, 2)": (lambda a: la.norm(a, 2), CA[0]),
+    "norm(a, -2)": (lambda a: la.norm(a, -2), CA[0]),
+    "norm(a, 'nuc')": (lambda a: la.norm(a, "nuc"), CTALL[0]),
+    "cond": (lambda a: la.cond(a), CTALL[0]),
+    "eigvalsh": (lambda a: fnp.sum(fnp.exp(la.eigvalsh(a))), CH[0]),
+    "eigh": (_eigh_loss, CH[0]),
+    "cholesky": (
+        lambda a: fnp.sum(fnp.abs(la.cholesky(a)) ** 2 * fnp.arange(3)),
+        CH[0],
+    ),
+    "qr": (_qr_loss, CTALL[0]),
+    "svd": (_svd_loss, CTALL[0]),
+    "svd-wide": (_svd_loss, CWIDE[0]),
+    "pinv": (
+        lambda a: fnp.sum(fnp.real(la.pinv(a)) * fnp.arange(8.0).reshape(4, 2)),
+        CWIDE[0],
+    ),
+    "lstsq": (
+        lambda a: fnp.sum(fnp.imag(la.lstsq(a, CTALL[1, :, 1])[0]) ** 2),
+        CTALL[0],
+    ),
+    "lstsq residuals": (lambda a: la.lstsq(a, CTALL[1, :, 1])[1][0], CTALL[0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_LOSSES))
+def test_grad_of_real_linalg_losses_matches_differences(name: str) -> None:
+    loss, a = REAL_LOSSES[name]
+
+    g = fg.grad(loss)(a)
+
+    assert g.dtype == a.dtype
+    np.testing.assert_allclose(g, _entrywise_gradient(loss, a), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["eigh", "svd", "qr", "cholesky", "logabsdet"])
+def test_second_derivatives_of_real_linalg_losses(name: str) -> None:
+    loss, a = REAL_LOSSES[name]
+
+    check_complex_grads(loss, (a,), order=2, atol=1e-5, rtol=1e-5)
+
+
 def test_complex_determinant_is_holomorphic() -> None:
     a = np.array([[2 + 1j, 1.0], [0.5j, 3.0 - 1j]])
     # d det(A) = det(A) tr(A^-1 dA): the derivative is det(A) A^-T
     want = np.linalg.det(a) * np.linalg.inv(a).T
 
-    np.testing.assert_allclose(fg.grad(fnp.linalg.det, holomorphic=True)(a), want)
+    np.testing.assert_allclose(fg.grad(la.det, holomorphic=True)(a), want)
+    np.testing.assert_allclose(fg.grad(lambda m: fnp.real(la.det(m)))(a), want)
+
+
+def test_complex_det_at_singular_matrices_is_the_cofactor_matrix() -> None:
+    a, b, c = 1 + 1j, 2 - 1j, 0.5 - 2j
+    singular = np.array([[a, b], [c * a, c * b]])  # rows dependent
+    cofactor = np.array([[c * b, -c * a], [-b, a]])  # [[d, -c], [-b, a]]
+    rank_one = np.outer([1, 2j, -1], [0.5, 1 - 1j, 2])
+
+    assert abs(np.linalg.det(singular)) < 1e-14
+    np.testing.assert_allclose(fg.grad(la.det, holomorphic=True)(singular), cofactor)
+    g = fg.grad(lambda m: fnp.real(la.det(m)))(singular)
+    np.testing.assert_allclose(g, cofactor, atol=1e-14)
+    # rank n - 2: every cofactor is 0
+    np.testing.assert_allclose(
+        fg.grad(la.det, holomorphic=True)(rank_one), 0, atol=1e-14
+    )
+    # det is a polynomial: its differences are exact enough to second order
+    check_complex_grads(la.det, (singular,), order=2)
+    check_complex_grads(la.det, (_conditioned(3, 3),), order=2)
+
+
+def test_slogdet_derivatives_by_algebra() -> None:
+    # t = tr(A^-1 dA): d logabsdet = Re t, d sign = i Im(t) sign
+    a, da = CA[0], _complex_matrix(3, 3)
+    t = np.trace(np.linalg.solve(a, da))
+    sign, _ = np.linalg.slogdet(a)
+
+    _, (sign_dot, log_dot) = fg.jvp(la.slogdet, (a,), (da,))
+
+    np.testing.assert_allclose(log_dot, t.real)
+    np.testing.assert_allclose(sign_dot, 1j * t.imag * sign)
+
+
+def test_eigh_and_svd_derivatives_by_algebra() -> None:
+    # dw = Re diag(V^H dA V) for Hermitian dA; ds = Re diag(U^H dA V)
+    da = _complex_matrix(3, 3)
+    hermitian_da = da + np.conj(da.T)
+    _, v = np.linalg.eigh(CH[0])
+    u, _, vh = np.linalg.svd(CA[0])
+
+    _, (w_dot, _) = fg.jvp(la.eigh, (CH[0],), (hermitian_da,))
+    _, s_dot = fg.jvp(lambda a: la.svd(a, compute_uv=False), (CA[0],), (da,))
+
+    np.testing.assert_allclose(w_dot, np.diag(np.conj(v.T) @ hermitian_da @ v).real)
+    np.testing.assert_allclose(s_dot, np.diag(np.conj(u.T) @ da @ np.conj(vh.T)).real)
+
+
+def test_complex_eigh_and_cholesky_read_one_triangle() -> None:
+    # The Hermitian matrix of the lower (upper) triangle, with the imaginary
+    # parts of the diagonal ignored, as numpy reads it.
+    h = CH[0]
+    noise = _complex_matrix(3, 3)
+    lower_read = np.tril(h, -1) + np.triu(noise, 1) + np.diag(np.diag(h) + 0.3j)
+    upper_read = np.triu(h, 1) + np.tril(noise, -1) + np.diag(np.diag(h) - 0.2j)
+    unread_lower = np.triu(noise, 1) + 1j * np.diag(np.diag(noise).real)
+    unread_upper = np.tril(noise, -1) + 1j * np.diag(np.diag(noise).real)
+
+    def traced(f: Any, x: Any) -> Any:
+        return fg.jit(f)(x)
+
+    np.testing.assert_allclose(traced(la.cholesky, lower_read), np.linalg.cholesky(h))
+    np.testing.assert_allclose(
+        traced(lambda x: la.cholesky(x, upper=True), upper_read),
+        np.conj(np.linalg.cholesky(h).T),
+    )
+    np.testing.assert_allclose(traced(la.eigvalsh, lower_read), np.linalg.eigvalsh(h))
+    np.testing.assert_allclose(
+        traced(lambda x: la.eigvalsh(x, "U"), upper_read), np.linalg.eigvalsh(h)
+    )
+    for f, x, t in [
+        (la.cholesky, lower_read, unread_lower),
+        (lambda x: la.cholesky(x, upper=True), upper_read, unread_upper),
+        (la.eigh, lower_read, unread_lower),
+        (lambda x: la.eigh(x, "U"), upper_read, unread_upper),
+    ]:
+        _, out_dot = fg.jvp(f, (x,), (t,))
+        assert not any(np.any(d) for d in _leaves(out_dot))
+    # so the gradient of a loss has no part in the entries it does not read
+    g = fg.grad(_eigh_loss)(lower_read)
+    assert not np.any(np.triu(g, 1)) and not np.any(np.diag(g).imag)
+    np.testing.assert_allclose(
+        g, _entrywise_gradient(_eigh_loss, lower_read), atol=1e-7
+    )
+
+
+def test_complex_linalg_under_vmap_and_jit() -> None:
+    def loss(a: Any, h: Any) -> Any:
+        w, v = la.eigh(h)
+        s = la.svd(a, compute_uv=False)
+        sign, logdet = la.slogdet(a)
+        chol = la.cholesky(h)
+        q, r = la.qr(a)
+        return (
+            fnp.sum(w * fnp.abs(v[0]) ** 2) + fnp.sum(s**2) + logdet
+            + fnp.real(sign) + fnp.sum(fnp.abs(chol)) + fnp.sum(fnp.abs(q * fnp.diagonal(r)))
+            + fnp.real(fnp.sum(la.det(a))) + la.norm(a, 2)
+        )  # fmt: skip
+
+    grad = fg.grad(loss, argnums=(0, 1))
+    loop = [grad(a, h) for a, h in zip(CA, CH)]
+    want = tuple(np.stack([g[i] for g in loop]) for i in range(2))
+
+    for got in (fg.vmap(grad)(CA, CH), fg.jit(fg.vmap(grad))(CA, CH)):
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+    for a, h, g in zip(CA, CH, loop):
+        for x, y in zip(fg.jit(grad)(a, h), g):
+            np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+
+
+def test_complex64_linalg_derivatives_stay_single_precision() -> None:
+    a, h = CA[0].astype(np.complex64), CH[0].astype(np.complex64)
+    losses = [
+        lambda a: la.slogdet(a)[1], lambda a: la.norm(a, 2), _svd_loss,
+        _qr_loss, lambda a: fnp.real(la.det(a)), lambda a: fnp.sum(fnp.abs(la.pinv(a))),
+    ]  # fmt: skip
+
+    for loss in losses:
+        assert fg.grad(loss)(a).dtype == np.complex64
+    for loss in (_eigh_loss, lambda h: fnp.sum(fnp.abs(la.cholesky(h)))):
+        assert fg.grad(loss)(h).dtype == np.complex64
+    assert fg.jit(fg.grad(_eigh_loss))(h).dtype == np.complex64
+
+
+def test_complex_scipy_triangular_and_cholesky_solves() -> None:
+    a, b, h = CA[0], CB[0], CH[0]
+    lower, upper = np.tril(a), np.triu(a)
+    ops = {0: lambda t: t, "T": lambda t: t.T, "C": lambda t: np.conj(t.T)}
+    for trans, op in ops.items():
+        for is_lower, t in ((True, lower), (False, upper)):
+            got = fsla.solve_triangular(a, b, trans=trans, lower=is_lower)
+            np.testing.assert_allclose(got, np.linalg.solve(op(t), b))
+
+            def f(a: Any, b: Any, trans: Any = trans, is_lower: bool = is_lower) -> Any:
+                return fsla.solve_triangular(a, b, trans=trans, lower=is_lower)
+
+            check_complex_grads(f, (a, b), order=1)
+    for is_lower in (True, False):
+        factor = fsla.cho_factor(h, lower=is_lower)
+        np.testing.assert_allclose(fsla.cho_solve(factor, b), np.linalg.solve(h, b))
+        np.testing.assert_allclose(
+            fsla.cho_solve(factor, b[:, 0]), np.linalg.solve(h, b[:, 0])
+        )
+        c = fsla.cholesky(h, lower=is_lower)
+        want = np.linalg.cholesky(h)
+        np.testing.assert_allclose(c, want if is_lower else np.conj(want.T))
+
+        def g(h: Any, b: Any, is_lower: bool = is_lower) -> Any:
+            return fsla.cho_solve(fsla.cho_factor(h, lower=is_lower), b)
+
+        check_complex_grads(g, (h, b), order=1)
+
+
+# --- known gaps -------------------------------------------------------------------
+
+
+def test_hermitian_svd_is_not_traceable_yet() -> None:
+    with pytest.raises(NotImplementedError, match="hermitian"):
+        fg.jit(lambda a: la.svd(a, hermitian=True))(CH[0])
+
+
+def test_hessian_of_complex_inputs_without_the_flag_names_hessian():
+    with pytest.raises(TypeError, match=r"^`hessian` needs real inputs"):
+        fg.hessian(lambda z: fnp.abs(z) ** 2)(1 - 2j)

@@ -8,6 +8,10 @@ them: `inv` is a solve against the identity, `det` comes from `slogdet`,
 `pinv` and `lstsq` from the SVD with a derivative of their own, `norm` and
 `matrix_power` from elementwise operations and products.
 
+Complex matrices work in every function, with numpy's values; their
+derivatives follow JAX's convention (docs/conventions.md, "Complex
+numbers"), eigenvectors and singular vectors in a fixed phase gauge.
+
 Singular input follows numpy: `inv` and `solve` raise
 `numpy.linalg.LinAlgError` when evaluated on an exactly singular matrix
 (eagerly at the call; under `jit` or a transform when the program runs),
@@ -135,6 +139,21 @@ def _mT(x: Any) -> Any:
     return shapes.swapaxes(x, -1, -2)
 
 
+def _conj(x: Any) -> Any:
+    """The complex conjugate; a real value itself (no equation)."""
+    return cp.conj(x) if get_aval(x).dtype.kind == "c" else x
+
+
+def _mH(x: Any) -> Any:
+    """The conjugate transpose of the last two axes (`_mT` when real)."""
+    return _conj(_mT(x))
+
+
+def _like(x: Any, like: Any) -> Any:
+    """Real `x` in the dtype of `like`, so that the two multiply."""
+    return ew.convert_element_type(x, get_aval(like).dtype)
+
+
 def _eye_like(a: Any) -> Any:
     shape = get_aval(a).shape
     eye = np.eye(shape[-1], dtype=get_aval(a).dtype)
@@ -251,7 +270,7 @@ def det(a: Any) -> Any:
 @custom_jvp
 def _det(a: Any) -> Any:
     sign, logabsdet = ops.slogdet(a)
-    return ew.mul(sign, ew.exp(logabsdet))
+    return ew.mul(sign, _like(ew.exp(logabsdet), sign))
 
 
 @_det.defjvp
@@ -262,19 +281,22 @@ def _det_jvp(primals: tuple, tangents: tuple) -> tuple[Any, Any]:
     return _det(a), change
 
 
-# The cofactor matrix C(A), the gradient of det, without an inverse: with
-# A = U S V^T (U, V orthogonal, S = diag(s)), C(A) = det(U) det(V) U C(S)
-# V^T, and C(S) is diagonal with entries p_i = prod_{j != i} s_j. C is a
-# polynomial in A; its jvp differentiates C(S + F), F = U^T dA V, with U
-# and V held fixed, which needs no derivative of the singular vectors
-# (those do not exist where singular values repeat, at the identity, say):
-# dC(S)_ii = sum_{k != i} q_ik F_kk and dC(S)_ij = -q_ij F_ji (i != j),
-# q_ij = prod_{m != i, j} s_m.
+# The cofactor matrix C(A) = adj(A)^T, the gradient of det, without an
+# inverse: with A = U S V^T (U, V orthogonal, S = diag(s)), C(A) = det(U)
+# det(V) U C(S) V^T, and C(S) is diagonal with entries p_i = prod_{j != i}
+# s_j. For complex A = U S V^H (U, V unitary) adj(A) = adj(V^H) adj(S)
+# adj(U) = det(U) det(V^H) V adj(S) U^H, so C(A) = det(U) det(V^H)
+# conj(U) C(S) conj(V^H): the real formula with U and V^T conjugated, the
+# phase det(U) det(V^H) in place of the sign. C is a polynomial in A; its
+# jvp differentiates C(S + F), F = U^H dA V, with U and V held fixed, which
+# needs no derivative of the singular vectors (those do not exist where
+# singular values repeat, at the identity, say): dC(S)_ii = sum_{k != i}
+# q_ik F_kk and dC(S)_ij = -q_ij F_ji (i != j), q_ij = prod_{m != i, j} s_m.
 
 
 def _svd_frame(a: Any) -> tuple[Any, Any, Any, Any]:
-    """`u, s, vt` of `a` and `det(u) det(vt)` (+1 or -1) for each matrix,
-    shaped to scale the matrices of a stack."""
+    """`u, s, vt` of `a` and `det(u) det(vt)` (+1 or -1; a phase for
+    complex `a`) for each matrix, shaped to scale the matrices of a stack."""
     u, s, vt = ops.svd(a, False, True)
     orientation = ops.slogdet(products.matmul(u, vt))[0]
     return u, s, vt, shapes.expand_dims(orientation, (-2, -1))
@@ -314,8 +336,9 @@ def _diagonal_matrix(v: Any) -> Any:
 
 
 def _cofactor_value(u: Any, s: Any, vt: Any, orientation: Any) -> Any:
-    scale = shapes.expand_dims(_products_except_one(s), -2)
-    return ew.mul(orientation, products.matmul(ew.mul(u, scale), vt))
+    scale = _like(shapes.expand_dims(_products_except_one(s), -2), u)
+    product = products.matmul(ew.mul(_conj(u), scale), _conj(vt))
+    return ew.mul(orientation, product)
 
 
 @custom_jvp
@@ -328,13 +351,14 @@ def _cofactor_jvp(primals: tuple, tangents: tuple) -> tuple[Any, Any]:
     (a,), (a_dot,) = primals, tangents
     u, s, vt, orientation = frame = _svd_frame(a)
     mm = products.matmul
-    f = mm(mm(_mT(u), a_dot), _mT(vt))
-    q = _products_except_two(s)
-    eye = np.eye(get_aval(s).shape[-1], dtype=get_aval(s).dtype)
+    f = mm(mm(_mH(u), a_dot), _mH(vt))
+    q = _like(_products_except_two(s), u)
+    eye = np.eye(get_aval(s).shape[-1], dtype=get_aval(u).dtype)
     f_diagonal = reductions.sum(ew.mul(f, eye), axis=-1)
     on_diagonal = reductions.sum(ew.mul(q, shapes.expand_dims(f_diagonal, -2)), -1)
     rotated = ew.sub(_diagonal_matrix(on_diagonal), ew.mul(q, _mT(f)))
-    return _cofactor_value(*frame), ew.mul(orientation, mm(mm(u, rotated), vt))
+    change = mm(mm(_conj(u), rotated), _conj(vt))
+    return _cofactor_value(*frame), ew.mul(orientation, change)
 
 
 def matrix_power(a: Any, n: int) -> Any:
@@ -389,20 +413,23 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Any:
     if is_eager(a):
         return to_ndarray(np.linalg.cholesky(a, upper=upper))
     a = to_inexact(as_operand(a))
-    if upper:
+    if upper:  # complex: the factor of conj(a), conj(L), transposed is L^H
         return _mT(ops.cholesky(_mT(a)))
     return ops.cholesky(a)
 
 
 def eigh(a: Any, UPLO: str = "L") -> EighResult:  # noqa: N803
     """`numpy.linalg.eigh`: eigenvalues (ascending) and eigenvectors (the
-    columns of `v`) of a symmetric matrix given by one triangle (`UPLO`).
+    columns of `v`) of a symmetric (complex: Hermitian) matrix given by
+    one triangle (`UPLO`).
 
-    Derivatives: eigenvalues `dw_i = v_i^T da v_i`; eigenvectors
-    `dv = v (F o (v^T da v))`, `F_ij = 1 / (w_j - w_i)`. Where eigenvalues
-    repeat exactly, eigenvectors have no derivative; funcgrad then sets
-    those entries of `F` to 0 (finite, but not a derivative), where JAX
-    divides by zero. Each eigenvector's sign is LAPACK's choice.
+    Derivatives: eigenvalues `dw_i = Re(v_i^H da v_i)`; eigenvectors
+    `dv = v (F o (v^H da v))`, `F_ij = 1 / (w_j - w_i)`, in the gauge
+    `diag(v^H dv) = 0` (docs/conventions.md). Where eigenvalues
+    repeat exactly, eigenvectors have no derivative: a derivative that
+    needs their rotation inside the tie is NaN, never a finite guess,
+    while functions of the eigenvalues alone stay exact
+    (docs/conventions.md). Each eigenvector's sign is LAPACK's choice.
 
     >>> import numpy as np
     >>> w, v = eigh(np.array([[2.0, 1.0], [1.0, 2.0]]))
@@ -466,8 +493,9 @@ def svd(
     the extra singular vectors have no derivative, so differentiate with
     `full_matrices=False`. Where singular values repeat (or are 0 for
     the extra columns of a non-square matrix) the singular vectors have no
-    derivative and those terms are set to 0. `s` alone is differentiable
-    everywhere its values are distinct.
+    derivative: a derivative that needs them is NaN, never a finite guess
+    (docs/conventions.md). `s` alone is differentiable everywhere its
+    values are distinct.
 
     >>> import numpy as np
     >>> svd(np.array([[3.0, 0.0], [0.0, -4.0]]), compute_uv=False)
@@ -501,8 +529,8 @@ def _pinv_value(a: Any, rcond: Any) -> Any:
     large = ew.gt(s, cutoff)
     one = np.asarray(1, get_aval(s).dtype)
     s_inv = ufuncs.where(large, ew.div(one, ufuncs.where(large, s, one)), 0.0)
-    scaled = ew.mul(_mT(vt), shapes.expand_dims(s_inv, -2))
-    return products.matmul(scaled, _mT(u))
+    scaled = ew.mul(_mH(vt), _like(shapes.expand_dims(s_inv, -2), a))
+    return products.matmul(scaled, _mH(u))
 
 
 @custom_jvp
@@ -513,15 +541,16 @@ def _pinv(a: Any, rcond: Any) -> Any:
 @_pinv.defjvp
 def _pinv_jvp(primals: tuple, tangents: tuple) -> tuple[Any, Any]:
     # The derivative of the pseudo-inverse where the rank is locally
-    # constant (Golub and Pereyra, 1973), written with products only.
+    # constant (Golub and Pereyra, 1973), written with products only;
+    # conjugate transposes for complex `a`.
     (a, rcond), (a_dot, _) = primals, tangents
     p = _pinv(a, rcond)
     mm = products.matmul
     first = ew.neg(mm(mm(p, a_dot), p))
     left = ew.sub(_eye_like(mm(a, p)), mm(a, p))
     right = ew.sub(_eye_like(mm(p, a)), mm(p, a))
-    second = mm(mm(mm(p, _mT(p)), _mT(a_dot)), left)
-    third = mm(mm(right, _mT(a_dot)), mm(_mT(p), p))
+    second = mm(mm(mm(p, _mH(p)), _mH(a_dot)), left)
+    third = mm(mm(right, _mH(a_dot)), mm(_mH(p), p))
     return p, ew.add(first, ew.add(second, third))
 
 
@@ -562,7 +591,7 @@ def pinv(
     a = to_inexact(as_operand(a))
     dtype = get_aval(a).dtype
     rcond = _default_rcond(rcond, rtol, shape, dtype)
-    rcond = cast(as_operand(rcond), dtype)
+    rcond = cast(as_operand(rcond), cp.real_dtype(dtype))
     if get_aval(rcond).ndim:
         rcond = shapes.expand_dims(rcond, -1)
     return _pinv(a, rcond)
@@ -599,7 +628,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
     m, n = a_shape
     if rcond is None:
         rcond = np.finfo(dtype).eps * max(m, n)
-    rcond = np.asarray(rcond, dtype)
+    rcond = np.asarray(rcond, cp.real_dtype(dtype))
     x = products.matmul(_pinv(a, rcond), b)
     s = ops.svd(a, False, False)[0]
     cutoff = ew.mul(rcond, reductions.max(s))
@@ -607,11 +636,11 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple[Any, Any, Any, Any]:
     rank = ew.convert_element_type(reductions.sum(ew.gt(s, cutoff)), np.int32)
     if m > n:
         r = ew.sub(b, products.matmul(a, x))
-        residuals = reductions.sum(ew.mul(r, r), axis=0)
+        residuals = reductions.sum(_squares(r), axis=0)
         if len(b_shape) == 1:
             residuals = shape_ops.reshape(residuals, (1,))
     else:
-        residuals = np.zeros((0,), dtype)
+        residuals = np.zeros((0,), cp.real_dtype(dtype))
     return x, residuals, rank, s
 
 
@@ -627,6 +656,13 @@ def _safe_root(s: Any, p: float) -> Any:
     return ufuncs.where(zero, 0.0, root)
 
 
+def _squares(x: Any) -> Any:
+    """`abs(x) ** 2` elementwise, real, as a polynomial in the parts."""
+    if get_aval(x).dtype.kind == "c":
+        return ew.add(*(ew.integer_pow(p, 2) for p in (cp.real(x), cp.imag(x))))
+    return ew.mul(x, x)
+
+
 def _root_of_squares(x: Any, axis: Any, keepdims: bool) -> Any:
     """The 2-norm (Frobenius norm) over `axis`: the root of the sum of
     squares `s`, noted on the result so that squaring it gives `s` back
@@ -634,11 +670,7 @@ def _root_of_squares(x: Any, axis: Any, keepdims: bool) -> Any:
     as its Hessian at 0, instead of going through the root's infinite
     second derivative there. `keepdims` is applied to `s`, before the root,
     so that the result carries the note in the shape the caller gets."""
-    if get_aval(x).dtype.kind == "c":  # |z|^2, real
-        x = ew.add(*(ew.integer_pow(p, 2) for p in (cp.real(x), cp.imag(x))))
-    else:
-        x = ew.mul(x, x)
-    squares = reductions.sum(x, axis=axis, keepdims=keepdims)
+    squares = reductions.sum(_squares(x), axis=axis, keepdims=keepdims)
     return remember_square(_safe_root(squares, 2), squares)
 
 

@@ -19,6 +19,19 @@ triangular solves for the Cholesky and QR factors.
 numpy; their derivatives are those of that function, so a tangent of the
 upper triangle has no effect and a lower off-diagonal tangent counts for
 both mirrored entries.
+
+Complex matrices go through every primitive, with numpy's values; the
+rules then use conjugate transposes (`_mH`) where the algebra has them,
+and the transposes that reverse mode takes of the rules are the plain,
+non-conjugating ones of docs/conventions.md. For complex operands
+`cholesky` and `eigh` read the Hermitian matrix of the lower triangle, the
+imaginary parts of its diagonal ignored (as LAPACK ignores them). The
+factors that are unique only up to phases are differentiated in a fixed
+gauge: `eigh` keeps `diag(V^H dV) = 0`; `svd` keeps `diag(V^H dV) = 0` and
+puts the pair's phase change into `U`, `diag(U^H dU) = i Im(diag(U^H dA
+V)) / s`; `qr` keeps the diagonal of `R` real, as LAPACK makes it. So only
+phase-invariant functions of eigenvectors and singular vectors (`|v|^2`,
+`V f(W) V^H`, `U diag(s) V^H`) have derivatives that mean anything.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import numpy as np
 from funcgrad.backend import threaded_primitives
 from funcgrad.core import Primitive, ShapedArray, get_aval
 from funcgrad.errors import FuncgradTypeError, ShapeError
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _reductions as red
 from funcgrad.primitives import _shape as shape_ops
@@ -82,6 +96,39 @@ def _mT(x: Any) -> Any:
     """Swap the last two axes."""
     ndim = get_aval(x).ndim
     return shape_ops.transpose(x, tuple(range(ndim - 2)) + (ndim - 1, ndim - 2))
+
+
+def _const(value: float, like: Any) -> np.ndarray:
+    return np.asarray(value, get_aval(like).dtype)
+
+
+def _is_complex(x: Any) -> bool:
+    return get_aval(x).dtype.kind == "c"
+
+
+def _conj(x: Any) -> Any:
+    """The complex conjugate; a real value itself (no equation)."""
+    return cp.conj(x) if _is_complex(x) else x
+
+
+def _mH(x: Any) -> Any:
+    """The conjugate transpose of the last two axes (`_mT` for real `x`)."""
+    return _conj(_mT(x))
+
+
+def _real_part(x: Any) -> Any:
+    """The real part, in the real dtype of `x`'s precision."""
+    return cp.real(x) if _is_complex(x) else x
+
+
+def _imaginary_part(x: Any) -> Any:
+    """`i Im(x)`, in `x`'s complex dtype: `(x - conj(x)) / 2`."""
+    return ew.mul(ew.sub(x, cp.conj(x)), _const(0.5, x))
+
+
+def _like(x: Any, like: Any) -> Any:
+    """`x` (real) converted to the dtype of `like` (complex or real)."""
+    return ew.convert_element_type(x, get_aval(like).dtype)
 
 
 def _mm(a: Any, b: Any) -> Any:
@@ -155,8 +202,15 @@ def _gap_reciprocals(w: Any) -> Any:
 
 
 def _reflect_lower(t: Any) -> Any:
-    """The symmetric matrix that the lower triangle of `t` stands for."""
-    return ew.add(_mask(t, 0, True), _mT(_mask(t, -1, True)))
+    """The symmetric (Hermitian) matrix that the lower triangle of `t` stands
+    for; for complex `t`, `T + T^H` with `T` the strict lower triangle plus
+    half the diagonal, which keeps only the diagonal's real part."""
+    if not _is_complex(t):
+        return ew.add(_mask(t, 0, True), _mT(_mask(t, -1, True)))
+    n = get_aval(t).shape[-1]
+    weights = np.tril(np.ones((n, n)), -1) + 0.5 * np.eye(n)
+    half = ew.mul(t, weights.astype(get_aval(t).dtype))
+    return ew.add(half, _mH(half))
 
 
 def _to_front(vals: Any, dims: Any, size: int) -> list[Any]:
@@ -310,7 +364,7 @@ cholesky_p = Primitive("cholesky")
 
 
 def cholesky(a: Any) -> Any:
-    """The lower Cholesky factor L of `a = L L^T` (lower triangle read)."""
+    """The lower Cholesky factor L of `a = L L^H` (lower triangle read)."""
     return cholesky_p.bind(a)
 
 
@@ -321,25 +375,22 @@ def cholesky_impl(a: Any) -> Any:
 
 @cholesky_p.def_abstract_eval
 def cholesky_abstract_eval(a: ShapedArray) -> ShapedArray:
-    _check_matrix("cholesky", a)
+    _check_matrix("cholesky", a, kinds="fc")
     return a
 
 
 def cholesky_jvp(primals: Any, tangents: Any) -> Any:
-    # dA = dL L^T + L dL^T, so L^-1 dA L^-T = Phi + Phi^T with Phi = L^-1 dL
-    # lower triangular: Phi is the lower part of the left side, half diagonal.
+    # dA = dL L^H + L dL^H, so L^-1 dA L^-H = Phi + Phi^H with Phi = L^-1 dL
+    # lower triangular: Phi is the lower part of the left side, half diagonal
+    # (real: L's diagonal is real and positive).
     (a,), (a_dot,) = primals, tangents
     chol = cholesky(a)
     sym = _reflect_lower(instantiate(a_dot))
     left = triangular_solve(chol, sym, lower=True)
-    both = _mT(triangular_solve(chol, _mT(left), lower=True))
+    both = _mH(triangular_solve(chol, _mH(left), lower=True))
     half_diagonal = ew.mul(_diag_matrix(_diag_part(both)), _const(0.5, a))
     phi = ew.sub(_mask(both, 0, True), half_diagonal)
     return chol, _mm(chol, phi)
-
-
-def _const(value: float, like: Any) -> np.ndarray:
-    return np.asarray(value, get_aval(like).dtype)
 
 
 jvp_rules[cholesky_p] = cholesky_jvp
@@ -364,17 +415,21 @@ def slogdet_impl(a: Any) -> list[Any]:
 
 @slogdet_p.def_abstract_eval
 def slogdet_abstract_eval(a: ShapedArray) -> list[ShapedArray]:
-    _check_matrix("slogdet", a)
-    out = a.update(shape=a.shape[:-2])
-    return [out, out]
+    _check_matrix("slogdet", a, kinds="fc")
+    sign = a.update(shape=a.shape[:-2])
+    return [sign, sign.update(dtype=cp.real_dtype(a.dtype))]
 
 
 def slogdet_jvp(primals: Any, tangents: Any) -> Any:
-    # d log|det A| = trace(A^-1 dA); the sign is locally constant.
+    # d log det A = t = trace(A^-1 dA): log|det A| moves by Re(t) and the
+    # sign det A / |det A| by i Im(t) sign; a real sign is locally constant.
     (a,), (a_dot,) = primals, tangents
     sign, logabsdet = slogdet(a)
-    ratio = solve(a, instantiate(a_dot))
-    return [sign, logabsdet], [Zero(get_aval(sign)), _diag_part_sum(ratio)]
+    t = _diag_part_sum(solve(a, instantiate(a_dot)))
+    if not _is_complex(a):
+        return [sign, logabsdet], [Zero(get_aval(sign)), t]
+    sign_dot = ew.mul(sign, _imaginary_part(t))
+    return [sign, logabsdet], [sign_dot, cp.real(t)]
 
 
 def _diag_part_sum(x: Any) -> Any:
@@ -390,8 +445,8 @@ eigh_p = Primitive("eigh", multiple_results=True)
 
 
 def eigh(a: Any, lower: bool = True) -> tuple[Any, Any]:
-    """Eigenvalues (ascending) and eigenvectors (columns) of a symmetric
-    matrix given by its lower (or upper) triangle."""
+    """Eigenvalues (ascending, real) and eigenvectors (columns) of a
+    symmetric (Hermitian) matrix given by its lower (or upper) triangle."""
     w, v = eigh_p.bind(a, lower=bool(lower))
     return w, v
 
@@ -404,20 +459,24 @@ def eigh_impl(a: Any, *, lower: bool) -> list[Any]:
 
 @eigh_p.def_abstract_eval
 def eigh_abstract_eval(a: ShapedArray, *, lower: bool) -> list[ShapedArray]:
-    _check_matrix("eigh", a)
-    return [a.update(shape=a.shape[:-1]), a]
+    _check_matrix("eigh", a, kinds="fc")
+    w = a.update(shape=a.shape[:-1], dtype=cp.real_dtype(a.dtype))
+    return [w, a]
 
 
 def eigh_jvp(primals: Any, tangents: Any, *, lower: bool) -> Any:
-    # With A V = V W and dV = V C: V^T dA V = C W - W C + dW, so dW is its
-    # diagonal and C_ij = (V^T dA V)_ij / (w_j - w_i) off the diagonal.
+    # With A V = V W and dV = V C: V^H dA V = C W - W C + dW, so dW is its
+    # (real) diagonal and C_ij = (V^H dA V)_ij / (w_j - w_i) off the
+    # diagonal. C is antihermitian; its diagonal, the eigenvectors' phase
+    # change, is a free choice: 0.
     (a,), (a_dot,) = primals, tangents
     w, v = eigh(a, lower)
     a_dot = instantiate(a_dot)
-    sym = _reflect_lower(a_dot if lower else _mT(a_dot))
-    rotated = _mm(_mT(v), _mm(sym, v))
-    w_dot = _diag_part(rotated)
-    v_dot = _mm(v, ew.mul_absorbing(rotated, _gap_reciprocals(w)))
+    sym = _reflect_lower(a_dot if lower else _mH(a_dot))
+    rotated = _mm(_mH(v), _mm(sym, v))
+    w_dot = _real_part(_diag_part(rotated))
+    gaps = _like(_gap_reciprocals(w), v)
+    v_dot = _mm(v, ew.mul_absorbing(rotated, gaps))
     return [w, v], [w_dot, v_dot]
 
 
@@ -430,7 +489,8 @@ qr_p = Primitive("qr", multiple_results=True)
 
 
 def qr(a: Any, full_matrices: bool = False) -> tuple[Any, Any]:
-    """Q with orthonormal columns and upper-triangular R, `a = Q R`."""
+    """Q with orthonormal columns and upper-triangular R, `a = Q R` (for
+    complex `a`, LAPACK's R has a real diagonal)."""
     q, r = qr_p.bind(a, full_matrices=bool(full_matrices))
     return q, r
 
@@ -443,7 +503,7 @@ def qr_impl(a: Any, *, full_matrices: bool) -> list[Any]:
 
 @qr_p.def_abstract_eval
 def qr_abstract_eval(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray]:
-    _check_matrix("qr", a, square=False)
+    _check_matrix("qr", a, square=False, kinds="fc")
     m, n = a.shape[-2:]
     k = m if full_matrices else min(m, n)
     batch = a.shape[:-2]
@@ -451,8 +511,9 @@ def qr_abstract_eval(a: ShapedArray, *, full_matrices: bool) -> list[ShapedArray
 
 
 def qr_jvp(primals: Any, tangents: Any, *, full_matrices: bool) -> Any:
-    # With C = Q^T dA R^-1 = Q^T dQ + dR R^-1: the first term is
-    # antisymmetric, the second upper triangular, which splits C.
+    # With C = Q^H dA R^-1 = Q^H dQ + dR R^-1: the first term is
+    # antihermitian, the second upper triangular, which splits C; R's
+    # diagonal stays real, so the imaginary part of C's diagonal is Q's.
     (a,), (a_dot,) = primals, tangents
     m, n = get_aval(a).shape[-2:]
     if m < n or (full_matrices and m > n):
@@ -464,9 +525,11 @@ def qr_jvp(primals: Any, tangents: Any, *, full_matrices: bool) -> Any:
     q, r = qr(a, full_matrices)
     # X = dA R^-1, from R^T X^T = dA^T.
     x = _mT(triangular_solve(r, _mT(instantiate(a_dot)), lower=False, transpose_a=True))
-    c = _mm(_mT(q), x)
+    c = _mm(_mH(q), x)
     strict = _mask(c, -1, True)
-    omega = ew.sub(strict, _mT(strict))
+    omega = ew.sub(strict, _mH(strict))
+    if _is_complex(c):
+        omega = ew.add(omega, _imaginary_part(_diag_matrix(_diag_part(c))))
     r_dot = _mm(ew.sub(c, omega), r)
     q_dot = ew.add(_mm(q, omega), ew.sub(x, _mm(q, c)))
     return [q, r], [q_dot, r_dot]
@@ -482,7 +545,7 @@ svd_p = Primitive("svd", multiple_results=True)
 
 def svd(a: Any, full_matrices: bool = False, compute_uv: bool = True) -> list[Any]:
     """`[u, s, vt]` with `a = u diag(s) vt` (or `[s]` without `compute_uv`);
-    singular values descending."""
+    singular values real and descending (`vt` is `V^H` for complex `a`)."""
     return svd_p.bind(a, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
 
 
@@ -498,10 +561,10 @@ def svd_impl(a: Any, *, full_matrices: bool, compute_uv: bool) -> list[Any]:
 def svd_abstract_eval(
     a: ShapedArray, *, full_matrices: bool, compute_uv: bool
 ) -> list[ShapedArray]:
-    _check_matrix("svd", a, square=False)
+    _check_matrix("svd", a, square=False, kinds="fc")
     m, n = a.shape[-2:]
     k, batch = min(m, n), a.shape[:-2]
-    s = a.update(shape=batch + (k,))
+    s = a.update(shape=batch + (k,), dtype=cp.real_dtype(a.dtype))
     if not compute_uv:
         return [s]
     mu, nv = (m, n) if full_matrices else (k, k)
@@ -511,9 +574,12 @@ def svd_abstract_eval(
 def svd_jvp(
     primals: Any, tangents: Any, *, full_matrices: bool, compute_uv: bool
 ) -> Any:
-    # With P = U^T dA V: ds = diag(P), U^T dU = F o (P S + S P^T) and
-    # V^T dV = F o (S P + P^T S), F_ij = 1 / (s_j^2 - s_i^2); the parts of
-    # dU and dV outside the spans of U and V come from the projections.
+    # With P = U^H dA V: ds = Re(diag(P)), U^H dU = F o (P S + S P^H) and
+    # V^H dV = F o (S P + P^H S) off the diagonal, F_ij = 1 / (s_j^2 -
+    # s_i^2); the parts of dU and dV outside the spans of U and V come from
+    # the projections. For complex `a` the diagonals are a joint phase
+    # change of each pair, fixed only in their difference i Im(P_ii) / s_i:
+    # funcgrad gives it all to U, leaving diag(V^H dV) = 0.
     (a,), (a_dot,) = primals, tangents
     m, n = get_aval(a).shape[-2:]
     if compute_uv and full_matrices and m != n:
@@ -524,23 +590,27 @@ def svd_jvp(
         )
     u, s, vt = svd(a, False, True)
     a_dot = instantiate(a_dot)
-    v = _mT(vt)
+    v = _mH(vt)
     dav = _mm(a_dot, v)
-    p = _mm(_mT(u), dav)
-    s_dot = _diag_part(p)
+    p = _mm(_mH(u), dav)
+    s_dot = _real_part(_diag_part(p))
     if not compute_uv:
         return [s], [s_dot]
-    f = _gap_reciprocals(ew.mul(s, s))
-    ps, sp = ew.mul(p, _row(s)), ew.mul(_col(s), p)
-    u_dot = _mm(u, ew.mul_absorbing(ew.add(ps, _mT(ps)), f))
-    v_dot = _mm(v, ew.mul_absorbing(ew.add(sp, _mT(sp)), f))
-    s_inv = _row(_safe_reciprocal(s))
+    f = _like(_gap_reciprocals(ew.mul(s, s)), a)
+    s_c = _like(s, a)
+    ps, sp = ew.mul(p, _row(s_c)), ew.mul(_col(s_c), p)
+    u_dot = _mm(u, ew.mul_absorbing(ew.add(ps, _mH(ps)), f))
+    v_dot = _mm(v, ew.mul_absorbing(ew.add(sp, _mH(sp)), f))
+    s_inv = _row(_like(_safe_reciprocal(s), a))
+    if _is_complex(a):
+        phase = ew.mul(_row(_imaginary_part(_diag_part(p))), s_inv)
+        u_dot = ew.add(u_dot, ew.mul(u, phase))
     if m > n:
         u_dot = ew.add(u_dot, ew.mul(ew.sub(dav, _mm(u, p)), s_inv))
     if n > m:
-        dau = _mm(_mT(a_dot), u)
-        v_dot = ew.add(v_dot, ew.mul(ew.sub(dau, _mm(v, _mT(p))), s_inv))
-    return [u, s, vt], [u_dot, s_dot, _mT(v_dot)]
+        dau = _mm(_mH(a_dot), u)
+        v_dot = ew.add(v_dot, ew.mul(ew.sub(dau, _mm(v, _mH(p))), s_inv))
+    return [u, s, vt], [u_dot, s_dot, _mH(v_dot)]
 
 
 jvp_rules[svd_p] = svd_jvp

@@ -5,6 +5,8 @@ They bind `triangular_solve` and `cholesky` from
 `funcgrad.primitives._linalg_ops` (scipy itself is not imported). A
 right-hand side `b` with one axis fewer than `a` is a (stack of) vectors;
 otherwise it is `(..., n, k)`, its leading axes broadcasting with `a`'s.
+Complex matrices work too: `trans='C'` is the conjugate transpose and the
+Cholesky factors are those of the Hermitian matrix a triangle stands for.
 
 >>> import numpy as np
 >>> c = cho_factor(np.array([[4.0, 2.0], [2.0, 2.0]]), lower=True)
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.core import get_aval
 from funcgrad.errors import FuncgradValueError, ShapeError
 from funcgrad.numpy._util import (
     as_operand,
@@ -26,17 +29,18 @@ from funcgrad.numpy._util import (
     shape_of,
     to_inexact,
 )
+from funcgrad.primitives import _complex as cp
 from funcgrad.primitives import _linalg_ops as ops
 from funcgrad.primitives import _shape as shape_ops
 
 __all__ = ["cho_factor", "cho_solve", "cholesky", "solve_triangular"]
 
-_TRANS = {0: False, "N": False, 1: True, "T": True, 2: True, "C": True}
+_TRANS = {0: "N", "N": "N", 1: "T", "T": "T", 2: "C", "C": "C"}
 
 
 def _operands(name: str, a: Any, b: Any) -> tuple[Any, Any, bool]:
-    """`a` and `b` in one float dtype with a common stack shape, `b` as a
-    matrix; and whether `b` was a vector."""
+    """`a` and `b` in one float or complex dtype with a common stack shape,
+    `b` as a matrix; and whether `b` was a vector."""
     a_shape, b_shape = tuple(shape_of(a)), tuple(shape_of(b))
     if len(a_shape) < 2 or a_shape[-1] != a_shape[-2]:
         raise ShapeError(
@@ -53,7 +57,7 @@ def _operands(name: str, a: Any, b: Any) -> tuple[Any, Any, bool]:
             f"(..., {n}, k)."
         )
     dtype = result_dtype(a, b)
-    dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    dtype = dtype if dtype.kind in "fc" else np.dtype(np.float64)
     a, b = (cast(to_inexact(as_operand(x)), dtype) for x in (a, b))
     if vector:
         b = shape_ops.reshape(b, b_shape + (1,))
@@ -74,6 +78,18 @@ def _unmatrix(x: Any, vector: bool) -> Any:
     return shape_ops.reshape(x, tuple(shape_of(x))[:-1]) if vector else x
 
 
+def _conj(x: Any) -> Any:
+    return cp.conj(x) if get_aval(x).dtype.kind == "c" else x
+
+
+def _triangular(a: Any, b: Any, lower: bool, trans: str, unit: bool = False) -> Any:
+    """`op(T) x = b`; `op(T) = T^H` as `conj(T^T conj(x)) = b` (the
+    primitive transposes without conjugating)."""
+    if trans == "C" and get_aval(a).dtype.kind == "c":
+        return _conj(ops.triangular_solve(a, _conj(b), lower, True, unit))
+    return ops.triangular_solve(a, b, lower, trans != "N", unit)
+
+
 def solve_triangular(
     a: Any,
     b: Any,
@@ -84,7 +100,8 @@ def solve_triangular(
     check_finite: bool = True,
 ) -> Any:
     """`scipy.linalg.solve_triangular`: `x` with `op(a) x = b`, `op` the
-    identity (`trans` 0 or 'N') or the transpose (1, 'T', 2 or 'C'), `a`
+    identity (`trans` 0 or 'N'), the transpose (1 or 'T') or the conjugate
+    transpose (2 or 'C'), `a`
     read only in its lower (`lower=True`) or upper triangle, with ones on
     the diagonal if `unit_diagonal`. Differentiable in `a` (through that
     triangle) and in `b`. A zero on the diagonal raises
@@ -101,15 +118,16 @@ def solve_triangular(
             f"'N', 'T' or 'C', got {trans!r}."
         )
     a, b, vector = _operands("solve_triangular", a, b)
-    x = ops.triangular_solve(a, b, lower, _TRANS[trans], unit_diagonal)
+    x = _triangular(a, b, lower, _TRANS[trans], unit_diagonal)
     return _unmatrix(x, vector)
 
 
 def cholesky(
     a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
 ) -> Any:
-    """`scipy.linalg.cholesky`: the upper factor `U` with `a = U^T U` (the
-    lower `L` with `lower=True`), reading only that triangle of `a`."""
+    """`scipy.linalg.cholesky`: the upper factor `U` with `a = U^H U` (the
+    lower `L` with `lower=True`, `a = L L^H`), reading only that triangle
+    of `a`."""
     shape = tuple(shape_of(a))
     if len(shape) < 2 or shape[-1] != shape[-2]:
         raise ShapeError(
@@ -119,6 +137,8 @@ def cholesky(
     a = to_inexact(as_operand(a))
     if lower:
         return ops.cholesky(a)
+    # for complex `a` the lower triangle of `a^T` stands for conj(a), whose
+    # factor is conj(L): its transpose is L^H, as wanted
     return _mT(ops.cholesky(_mT(a)))
 
 
@@ -144,7 +164,7 @@ def cho_solve(
     check_finite: bool = True,
 ) -> Any:
     """`scipy.linalg.cho_solve`: `x` with `a x = b`, given `(c, lower)` from
-    `cho_factor` (`a = c c^T` if `lower`, else `c^T c`): two triangular
+    `cho_factor` (`a = c c^H` if `lower`, else `c^H c`): two triangular
     solves. Differentiable in `c` and in `b`.
     """
     try:
@@ -156,6 +176,6 @@ def cho_solve(
         ) from None
     c, b, vector = _operands("cho_solve", c, b)
     lower = bool(lower)
-    y = ops.triangular_solve(c, b, lower, not lower)
-    x = ops.triangular_solve(c, y, lower, lower)
+    y = _triangular(c, b, lower, "N" if lower else "C")
+    x = _triangular(c, y, lower, "C" if lower else "N")
     return _unmatrix(x, vector)
