@@ -579,3 +579,14 @@ def test_small_integers_wrap_around_in_their_own_width_as_in_numpy():
         got = fg.jit(f)(x)
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+def test_power_one_half_is_numpys_square_root_at_signed_zero_and_infinity():
+    # numpy computes x ** 0.5 as sqrt(x): -0.0 stays -0.0 and -inf is NaN,
+    # where C's pow gives 0.0 and inf.
+    x = np.array([-0.0, -np.inf, 4.0, np.inf])
+    with np.errstate(invalid="ignore"):
+        want = x**0.5
+        got = fg.jit(lambda v: v**0.5 * 1.0)(x)
+    np.testing.assert_array_equal(got, want)
+    assert np.signbit(got[0]) == np.signbit(want[0])

@@ -1575,3 +1575,12 @@ def test_vmap_of_a_while_loop_over_an_empty_batch_runs_no_step():
 def test_scan_length_must_be_an_int():
     with pytest.raises(ValueError, match="non-negative Python int, got 3.0"):
         lax.scan(lambda c, x: (c, x), 0.0, None, length=3.0)
+
+
+def test_jit_grad_of_a_scan_whose_step_is_a_constant_factor():
+    # Every operand of the transposed scan is a literal; staging must not
+    # try to fold (run) the loop while tracing.
+    f = lambda w: lax.scan(lambda c, x: (c * 2.0, None), w, None, length=2)[0]  # noqa: E731
+    assert fg.jit(fg.grad(f))(1.0) == 4.0
+    g = lambda w: lax.fori_loop(0, 3, lambda i, c: c * 2.0, w)  # noqa: E731
+    assert fg.jit(fg.grad(g))(1.0) == 8.0

@@ -217,3 +217,23 @@ def test_the_trap_is_off_by_default_and_infs_have_their_own_setting() -> None:
                 fg.grad(cancels)(x)
         finally:
             fg.config.update("debug_infs", False)
+
+
+def test_a_print_inside_a_loop_survives_when_the_loop_result_is_unused(
+    capsys: Any,
+) -> None:
+    def body(c: Any, x: Any) -> tuple[Any, Any]:
+        fg.debug.print("s {}", c)
+        return c * x, c
+
+    def unused(w: Any) -> Any:
+        lax.scan(body, w, fnp.ones(2))
+        return w + 1
+
+    def linear(w: Any) -> Any:  # grad needs no forward value of the loop
+        return lax.scan(body, w, fnp.ones(2) * 2)[0]
+
+    fg.jit(unused)(1.0)
+    assert capsys.readouterr().out == "s 1.0\ns 1.0\n"
+    fg.jit(fg.grad(linear))(1.0)
+    assert capsys.readouterr().out == "s 1.0\ns 2.0\n"

@@ -196,12 +196,25 @@ def eval_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any], *args: Any) -> list[Any]:
 # --- dead-code elimination ----------------------------------------------------
 
 
+def has_effects(eqn: JaxprEqn) -> bool:
+    """Whether the equation, or a program it carries (a loop's body, a
+    branch), has an effect such as a print."""
+    if eqn.primitive.effectful:
+        return True
+    for param in eqn.params.values():
+        bodies = param if isinstance(param, tuple) else (param,)
+        for body in bodies:
+            if isinstance(body, Jaxpr) and any(has_effects(e) for e in body.eqns):
+                return True
+    return False
+
+
 def dce_jaxpr(jaxpr: Jaxpr, consts: Sequence[Any]) -> tuple[Jaxpr, list[Any]]:
     """Drop equations whose outputs nothing uses, and constants with them."""
     live: set[Var] = {v for v in jaxpr.outvars if type(v) is Var}
     kept: list[JaxprEqn] = []
     for eqn in reversed(jaxpr.eqns):
-        if eqn.primitive.effectful or any(v in live for v in eqn.outvars):
+        if has_effects(eqn) or any(v in live for v in eqn.outvars):
             kept.append(eqn)
             live.update(v for v in eqn.invars if type(v) is Var)
     kept.reverse()

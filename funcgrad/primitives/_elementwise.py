@@ -836,6 +836,14 @@ def _integer_pow_lowering(a: str, *, y: int, out_dtype: Any, **_: Any) -> str:
     return _cast(f"np.power({a}, {literal(y, out_dtype)})", out_dtype)
 
 
+def _pow_lowering(a: str, b: str, **_: Any) -> str:
+    # numpy computes a power with the scalar exponent 0.5 as a square root
+    # (sqrt(-0.0) is -0.0, sqrt(-inf) NaN); C's pow would give 0.0 and inf.
+    if b in ("np.float64(0.5)", "np.float32(0.5)"):
+        return f"np.sqrt({a})"
+    return f"np.power({a}, {b})"
+
+
 def _vecmath(function: str, float32: str | None = None) -> Any:
     # The vectorizable versions in backend/_vecmath.py: `function` computes
     # in float64, `float32` (where there is one) in float32.
@@ -896,7 +904,7 @@ _LOWERINGS = {
     neg_p: _neg_lowering,
     max_p: _max_lowering,
     min_p: _min_lowering,
-    pow_p: _call("np.power"),
+    pow_p: _pow_lowering,
     integer_pow_p: _integer_pow_lowering,
     exp_p: _vecmath("vm_exp", "vm_exp32"),
     log_p: _call("np.log"),

@@ -122,6 +122,7 @@ class StagingTrace(Trace):
             and scalars
             and not primitive.effectful
             and all(type(x) is Literal for x in invars)
+            and not any(_holds_program(v) for v in params.values())
         ):
             return self._fold(primitive, invars, params)
         outvars = [Var(a) for a in avals_out]
@@ -137,6 +138,13 @@ class StagingTrace(Trace):
         outs = primitive.run_impl(*(lit.val for lit in literals), **params)
         outs = outs if primitive.multiple_results else [outs]
         return [self.pure(np.asarray(o)) for o in outs]
+
+
+def _holds_program(param: Any) -> bool:
+    """A loop's or branch's body: running it now would trace it again."""
+    if isinstance(param, tuple):
+        return any(isinstance(p, Jaxpr) for p in param)
+    return isinstance(param, Jaxpr)
 
 
 def _note_source(error: Exception, primitive: Primitive) -> None:
