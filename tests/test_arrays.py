@@ -62,6 +62,13 @@ def staged(f: Callable[..., Any], *args: Any) -> Any:
     return tuple(outs) if several else outs[0]
 
 
+def _evaluated(f: Callable[..., Any], *args: Any) -> Any:
+    """The one result of `f(*args)` as a staged program, evaluated (without
+    compiling it: `jit` is tested in a few places only, to keep the kernels
+    the tests compile few)."""
+    return fg.make_jaxpr(f)(*args)(*args)[0]
+
+
 def numeric_grad(f: Callable[..., float], x: np.ndarray, eps: float = 1e-6) -> Any:
     g = np.zeros(x.shape)
     for i in np.ndindex(x.shape):
@@ -175,6 +182,13 @@ case("pad-mean", lambda xp, x: xp.pad(x, ((1, 2), (0, 3)), mode="mean"), M, dtyp
 case("pad-maximum", lambda xp, x: xp.pad(x, 2, mode="maximum"), M, dtypes=ALL_DTYPES)
 case("pad-ramp", lambda xp, x: xp.pad(x, ((2, 3), (1, 0)), mode="linear_ramp", end_values=((1, -1), (0.5, 2))), M, dtypes=(np.float64, np.float32))  # fmt: skip
 case("pad-wrap", lambda xp, x: xp.pad(x, ((0, 7), (9, 2)), mode="wrap"), M)
+# "odd" reflections wider than the axis: numpy reflects one period at a time
+case("pad-reflect-odd", lambda xp, x: xp.pad(x, ((3, 1), (9, 2)), mode="reflect", reflect_type="odd"), M, dtypes=ALL_DTYPES)  # fmt: skip
+case("pad-symmetric-odd", lambda xp, x: xp.pad(x, (5, 11), mode="symmetric", reflect_type="odd"), M)  # fmt: skip
+case("pad-median", lambda xp, x: xp.pad(x, ((1, 2), (3, 0)), mode="median"), M, dtypes=(np.float64, np.float32))  # fmt: skip
+case("pad-stat-length", lambda xp, x: xp.pad(x, ((2, 1), (1, 3)), mode="minimum", stat_length=((1, 2), (3, 1))), M, dtypes=ALL_DTYPES)  # fmt: skip
+case("pad-mean-stat-length", lambda xp, x: xp.pad(x, (1, 2), mode="mean", stat_length=(3, 1)), M, dtypes=(np.float64, np.float32))  # fmt: skip
+case("pad-median-stat-length", lambda xp, x: xp.pad(x, 2, mode="median", stat_length=2.4), M, dtypes=(np.float64, np.float32))  # fmt: skip
 case("split", lambda xp, x: xp.split(x, 2, axis=1), M)
 case("split-indices", lambda xp, x: xp.split(x, [1, 3, -1, 10]), (5, 2))
 case("array_split", lambda xp, x: xp.array_split(x, 3, axis=-1), T)
@@ -274,6 +288,21 @@ case("percentile", lambda xp, x: xp.percentile(x, [25, 50], axis=0), M)
 case("median", lambda xp, x: xp.median(x), M)
 case("median-odd", lambda xp, x: xp.median(x, axis=1), (4, 5))
 case("median-keepdims", lambda xp, x: xp.median(x, axis=(0, 1), keepdims=True), T)
+# The NaN-ignoring forms and traced `q` (the rest of their cases are in
+# tests/test_numpy.py); the differentiated array comes first.
+_NANS = np.zeros(T, bool)
+_NANS[0, 1, 3] = _NANS[0, 2, :2] = _NANS[1, 0, 1:] = _NANS[1, 2, [0, 3]] = True
+
+
+def _with_nans(xp: Any, x: Any) -> Any:
+    return xp.where(_NANS, np.nan, x)
+
+
+case("nanpercentile-midpoint", lambda xp, x: xp.nanpercentile(_with_nans(xp, x), [30, 75], axis=(0, 2), method="midpoint"), T)  # fmt: skip
+case("nanmedian-flat", lambda xp, x: xp.nanmedian(_with_nans(xp, x)), T)
+case("percentile-traced-q", lambda xp, q, x: xp.percentile(x, (xp.tanh(q) + 1) * 50, axis=0), (3,), M)  # fmt: skip
+case("nanquantile-traced-q", lambda xp, q, x: xp.nanquantile(_with_nans(xp, x), (xp.tanh(q) + 1) / 2, axis=-1), (2, 1), T)  # fmt: skip
+case("polyfit-weights", lambda xp, w, x, y: xp.polyfit(x, y, 1, w=w), (5,), (5,), (5, 2), dtypes=(np.float64, np.float32))  # fmt: skip
 # Reductions.
 for _name in ["nansum", "nanmean", "nanmax", "nanmin", "nanprod", "nanvar", "nanstd"]:
     case(_name, lambda xp, x, _n=_name: getattr(xp, _n)(x, axis=1), M)
@@ -366,16 +395,19 @@ def test_cumulative_and_diff_over_axes(x: np.ndarray, data: Any) -> None:
 @given(x=_arrays(max_side=3), data=st.data())
 def test_pad_modes(x: np.ndarray, data: Any) -> None:
     modes = ["constant", "edge", "reflect", "symmetric", "wrap", "maximum"]
-    modes += ["minimum", "mean", "linear_ramp"]
+    modes += ["minimum", "mean", "median", "linear_ramp"]
     mode = data.draw(st.sampled_from(modes))
-    widths = data.draw(
-        st.lists(
-            st.tuples(st.integers(0, 7), st.integers(0, 7)),
-            min_size=x.ndim,
-            max_size=x.ndim,
+    pairs = st.tuples(st.integers(0, 7), st.integers(0, 7))
+    widths = data.draw(st.lists(pairs, min_size=x.ndim, max_size=x.ndim))
+    kwargs: dict[str, Any] = {}
+    if mode in ("reflect", "symmetric"):
+        kwargs["reflect_type"] = data.draw(st.sampled_from(["even", "odd"]))
+    if mode in ("maximum", "minimum", "mean", "median") and data.draw(st.booleans()):
+        lengths = st.tuples(st.integers(1, 4), st.integers(1, 4))
+        kwargs["stat_length"] = data.draw(
+            st.lists(lengths, min_size=x.ndim, max_size=x.ndim)
         )
-    )
-    _both(lambda xp, a: xp.pad(a, widths, mode=mode), x)
+    _both(lambda xp, a: xp.pad(a, widths, mode=mode, **kwargs), x)
 
 
 @given(x=_arrays(), data=st.data())
@@ -420,6 +452,16 @@ def test_order_statistics_over_axes(x: np.ndarray, data: Any) -> None:
     keepdims = data.draw(st.booleans())
     _both(lambda xp, a: xp.quantile(a, q, axis, method=method, keepdims=keepdims), x)
     _both(lambda xp, a: xp.median(a, axis, keepdims=keepdims), x)
+    # `q` traced: read at positions computed in the program
+    qs = np.asarray(q)
+    _both(lambda xp, a, p: xp.percentile(a, p, axis, method=method), x, qs * 100)
+    # NaNs anywhere, whole slices of them included (numpy warns there)
+    x = np.where(data.draw(hnp.arrays(bool, x.shape)), np.nan, x)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        _both(lambda xp, a: xp.nanquantile(a, q, axis, method=method), x)
+        _both(lambda xp, a, p: xp.nanquantile(a, p, axis, keepdims=keepdims), x, qs)
+        _both(lambda xp, a: xp.nanmedian(a, axis, keepdims=keepdims), x)
 
 
 @st.composite
@@ -540,7 +582,17 @@ def test_cummax_ties_share_the_derivative() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["nansum", "nanmean", "nanprod", "nanvar", "nanstd", "nanmax", "nanmin"]
+    "name",
+    [
+        "nansum",
+        "nanmean",
+        "nanprod",
+        "nanvar",
+        "nanstd",
+        "nanmax",
+        "nanmin",
+        "nanmedian",
+    ],
 )
 def test_nan_entries_get_zero_gradient(name: str) -> None:
     x = np.array([[1.0, np.nan, 2.5], [np.nan, -0.5, 4.0]])
@@ -597,6 +649,144 @@ def test_logical_reductions_have_no_derivative() -> None:
         fg.grad(lambda a: fnp.any(a))(x)
 
 
+def test_order_statistics_of_traced_q_have_the_slope_between_neighbours() -> None:
+    x = np.array([3.0, 0.0, 6.0, 1.0])  # sorted [0, 1, 3, 6]: n - 1 = 3
+    for q, slope in [(0.1, 3 * 1.0), (0.5, 3 * 2.0), (0.9, 3 * 3.0)]:
+        got = fg.grad(lambda p: fnp.quantile(x, p))(q)
+        np.testing.assert_allclose(got, slope, rtol=1e-12)
+    # At a sample point the slope from the right, as `interp`; 0 at q = 1.
+    np.testing.assert_allclose(fg.grad(lambda p: fnp.quantile(x, p))(1 / 3), 6.0)
+    assert fg.grad(lambda p: fnp.quantile(x, p))(1.0) == 0.0
+    for method in ["lower", "higher", "nearest", "midpoint"]:
+        assert fg.grad(lambda p, m=method: fnp.quantile(x, p, method=m))(0.4) == 0.0
+    np.testing.assert_allclose(
+        fg.grad(lambda p: fnp.percentile(x, p))(50.0), 6.0 / 100, rtol=1e-12
+    )
+    # Skipping NaNs: three elements [0, 1, 3] left, so n - 1 = 2.
+    y = np.array([3.0, np.nan, 0.0, 1.0])
+    np.testing.assert_allclose(fg.grad(lambda p: fnp.nanquantile(y, p))(0.25), 2.0)
+
+
+def test_traced_q_outside_the_unit_range_gives_nan() -> None:
+    x = np.array([[3.0, 0.0, 6.0, 1.0], [1.0, 2.0, 4.0, 8.0]])
+    q = np.array([-0.1, 0.5, 1.5, np.nan, 0.0, 1.0])
+    got = _evaluated(lambda a, p: fnp.quantile(a, p, axis=1), x, q)
+    want = np.quantile(x, np.nan_to_num(q).clip(0, 1), axis=1)
+    want[[0, 2, 3]] = np.nan
+    assert_same(got, want)
+    got = _evaluated(lambda a, p: fnp.nanpercentile(a, p, axis=1), x, q * 100)
+    assert_same(got, want)
+    with pytest.raises(ValueError, match="range"):
+        fg.jit(lambda a: fnp.quantile(a, 1.5))(x)  # a concrete q still raises
+
+
+def test_nan_order_statistics_of_all_nan_slices() -> None:
+    x = np.array([[np.nan, np.nan, np.nan], [2.0, np.nan, 0.5], [1.0, 4.0, 2.0]])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        want_median = np.nanmedian(x, axis=1)
+        want_quantile = np.nanquantile(x, [0.2, 0.9], axis=1)
+    assert_same(_evaluated(lambda a: fnp.nanmedian(a, axis=1), x), want_median)
+    q = np.array([0.2, 0.9])
+    got = _evaluated(lambda a, p: fnp.nanquantile(a, p, axis=1), x, q)
+    assert_same(got, want_quantile)
+    # No NaN reaches a derivative: the all-NaN row gets 0, in `a` and in `q`.
+    grad = fg.grad(lambda a: fnp.nansum(fnp.nanmedian(a, axis=1)))(x)
+    np.testing.assert_allclose(grad, [[0, 0, 0], [0.5, 0, 0.5], [0, 0, 1]])
+
+    def loss(a: Any, q: Any) -> Any:
+        return fnp.nansum(fnp.nanquantile(a, q, axis=1))
+
+    ga, gq = fg.grad(loss, argnums=(0, 1))(x, np.array(0.25))
+    assert not np.any(ga[0]) and np.all(np.isfinite(gq))
+    np.testing.assert_allclose(gq, (2.0 - 0.5) * 1 + (2.0 - 1.0) * 2)
+    # `quantile` itself: NaN in a row gives NaN, and no NaN derivative in q.
+    gq = fg.grad(lambda q: fnp.nansum(fnp.quantile(x, q, axis=1)))(0.25)
+    np.testing.assert_allclose(gq, (2.0 - 1.0) * 2)
+
+
+def test_nanquantile_puts_the_axes_of_q_first() -> None:
+    # numpy 2.4's nanquantile moves only the first axis of a 2-d q to the
+    # front when `axis` is a tuple; funcgrad keeps quantile's layout (q's
+    # axes first), which numpy documents (docs/conventions.md).
+    x = np.random.default_rng(5).standard_normal((3, 4, 5))
+    q = np.array([[0.2], [0.7]])
+    got = staged(lambda a: fnp.nanquantile(a, q, axis=(0, 2)), x)
+    assert_same(got, np.quantile(x, q, axis=(0, 2)))
+    assert np.nanquantile(x, q, axis=(0, 2)).shape != got.shape, "numpy fixed it"
+
+
+def test_partition_meets_numpys_contract() -> None:
+    x = np.random.default_rng(6).standard_normal((3, 7))
+    for kth in [0, 3, -1, (1, 5), [6, 2, 4]]:
+        eager = fnp.partition(x, kth, axis=1)
+        assert_same(eager, np.partition(x, kth, axis=1))  # numpy's own order
+        traced = _evaluated(lambda a, k=kth: fnp.partition(a, k, axis=1), x)
+        assert_same(traced, np.sort(x, axis=1))  # fully sorted, on purpose
+        index = _evaluated(lambda a, k=kth: fnp.argpartition(a, k, axis=1), x)
+        assert_same(index, np.argsort(x, axis=1, kind="stable"))
+    ties = np.array([2.0, 1.0, 2.0, 1.0, 0.0])
+    assert_same(
+        staged(lambda a: fnp.argpartition(a, 2), ties), np.array([4, 1, 3, 0, 2])
+    )
+    # The derivative follows the sort: each element's tangent moves with it.
+    jac = fg.jacfwd(lambda a: fnp.partition(a, 1))(np.array([3.0, 1.0, 2.0]))
+    np.testing.assert_array_equal(jac, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
+    assert "out of bounds" in _traced_error(lambda a: fnp.partition(a, 7), x)
+    assert "out of bounds" in _traced_error(lambda a: fnp.argpartition(a, -8), x)
+    assert "introselect" in _traced_error(lambda a: fnp.partition(a, 1, kind="x"), x)
+    assert "0-d" in _traced_error(lambda a: fnp.partition(a[0, 0], 0), x)
+
+
+def test_fill_diagonal_is_numpys_in_place_and_refuses_tracers() -> None:
+    for shape, val, wrap in [
+        ((3, 3), 5.0, False),
+        ((5, 2), [1.0, 2.0], True),
+        ((5, 2), 7.0, False),
+        ((2, 2, 2), np.array([4.0]), False),
+    ]:
+        got, want = np.zeros(shape), np.zeros(shape)
+        assert fnp.fill_diagonal(got, val, wrap) is None
+        np.fill_diagonal(want, val, wrap)
+        assert_same(got, want)
+
+    with pytest.raises(TypeError, match=r"\.at\[funcgrad\.numpy\.diag_indices"):
+        fg.jit(lambda a: fnp.fill_diagonal(a, 1.0))(np.eye(3))
+    with pytest.raises(TypeError, match="traced value"):
+        fg.jit(lambda v: fnp.fill_diagonal(np.eye(3), v))(np.array(2.0))
+    with pytest.raises(TypeError, match="traced value"):
+        fg.grad(lambda v: fnp.fill_diagonal(np.eye(3), [v, v, v]))(2.0)
+
+    # What the message suggests (`at(a)` is `a.at` for numpy arrays too): the
+    # filled copy, traced and differentiable.
+    def filled(a: Any, v: Any) -> Any:
+        return fnp.at(a)[fnp.diag_indices(min(a.shape), a.ndim)].set(v)
+
+    a = np.arange(12.0).reshape(4, 3)
+    want = a.copy()
+    np.fill_diagonal(want, 9.0)
+    assert_same(_evaluated(filled, a, np.array(9.0)), want)
+    np.testing.assert_array_equal(fg.grad(lambda v: fnp.sum(filled(a, v)))(9.0), 3.0)
+
+
+def test_polynomial_errors() -> None:
+    x, y = np.arange(4.0), np.arange(4.0) ** 2
+    with pytest.raises(ValueError, match="full=True"):
+        fg.jit(lambda a, b: fnp.polyfit(a, b, 2, full=True))(x, y)
+    with pytest.raises(ValueError, match="cov=True"):
+        fg.jit(lambda a, b: fnp.polyfit(a, b, 2, cov=True))(x, y)
+    assert "deg >= 0" in _traced_error(lambda a: fnp.polyfit(a, a, -1), x)
+    assert "same length" in _traced_error(lambda a: fnp.polyfit(a, a[:3], 1), x)
+    assert "1D vector" in _traced_error(lambda a: fnp.polyfit(a[None], a, 1), x)
+    assert "positive" in _traced_error(lambda a: fnp.polyder(a, -1), x)
+    assert "positive" in _traced_error(lambda a: fnp.polyint(a, -1), x)
+    assert "length 1 or >m" in _traced_error(lambda a: fnp.polyint(a, 3, [1, 2]), x)
+    # Concrete arrays keep numpy's other results.
+    out = fnp.polyfit(x, y, 1, full=True)
+    assert_same(out, tuple(map(np.asarray, np.polyfit(x, y, 1, full=True))))
+    assert all(type(o) is np.ndarray for o in out)
+
+
 # --- vmap and jit -----------------------------------------------------------------
 
 _BATCHED = [
@@ -619,6 +809,15 @@ _BATCHED = [
     ("quantile", lambda x: fnp.quantile(x, [0.3, 0.9], axis=0)),
     ("gradient", lambda x: fnp.gradient(x, 0.5, edge_order=2)[1]),
     ("cross", lambda x: fnp.cross(x[:, :3], x[:, 1:])),
+    ("nanmedian", lambda x: fnp.nanmedian(fnp.where(x > 1, np.nan, x), axis=0)),
+    ("nanquantile", lambda x: fnp.nanquantile(x, x[0, :2] ** 2 / 8, axis=1)),
+    ("quantile-q", lambda x: fnp.quantile(x, x[0, :3] ** 2 / 8, axis=0)),
+    (
+        "pad-odd",
+        lambda x: fnp.pad(x, ((2, 5), (4, 1)), "symmetric", reflect_type="odd"),
+    ),
+    ("pad-median", lambda x: fnp.pad(x, 2, mode="median", stat_length=(1, 3))),
+    ("polyfit", lambda x: fnp.polyfit(x[0], x[1:].T, 2, w=x[0] ** 2)),
 ]
 
 
@@ -702,6 +901,11 @@ def test_jit_matches_eager() -> None:
         g(x), np.cumprod(x, axis=0) * np.convolve(x[0], x[1])[:4], rtol=1e-12
     )
 
+    def odd(xp: Any, a: Any) -> Any:
+        return xp.pad(a, ((4, 1), (2, 7)), mode="reflect", reflect_type="odd")
+
+    np.testing.assert_allclose(fg.jit(lambda a: odd(fnp, a))(x), odd(np, x))
+
 
 # --- concrete helpers and static names ----------------------------------------------
 
@@ -762,7 +966,7 @@ def test_extract_and_bincount_on_concrete_arrays() -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["_arrays", "_numeric", "_einsum", "_static", "_reductions"]
+    "module", ["_arrays", "_numeric", "_order", "_einsum", "_static", "_reductions"]
 )
 def test_docstring_examples_run(module: str) -> None:
     found = importlib.import_module(f"funcgrad.numpy.{module}")
@@ -782,10 +986,17 @@ def _traced_error(f: Callable[..., Any], *args: Any) -> str:
 def test_error_messages() -> None:
     x = np.ones((2, 3))
     assert "equal division" in _traced_error(lambda a: fnp.split(a, 2, axis=1), x)
-    assert "`pad`" in _traced_error(lambda a: fnp.pad(a, 1, mode="median"), x)
-    assert "`pad`" in _traced_error(lambda a: fnp.pad(a, 1, "mean", stat_length=1), x)
+    assert "`pad`" in _traced_error(lambda a: fnp.pad(a, 1, mode=np.pad), x)
+    assert "`pad`" in _traced_error(lambda a: fnp.pad(a, 1, "edge", stat_length=1), x)
+    assert "yields no value" in _traced_error(
+        lambda a: fnp.pad(a, 1, "maximum", stat_length=((0, 1), (1, 1))), x
+    )
     ints = np.ones((2, 2), int)
     assert "floating" in _traced_error(lambda a: fnp.pad(a, 1, mode="mean"), ints)
+    assert "floating" in _traced_error(lambda a: fnp.pad(a, 1, mode="median"), ints)
+    assert "negative" in _traced_error(
+        lambda a: fnp.pad(a, 1, "mean", stat_length=-1), x
+    )
     assert "negative" in _traced_error(lambda a: fnp.pad(a, -1), x)
     assert "non-negative" in _traced_error(lambda a: fnp.diff(a, -1), x)
     assert "`repeat`" in _traced_error(lambda a: fnp.repeat(a, [1, 2], axis=1), x)
@@ -876,6 +1087,7 @@ ARRAY_FUNCTIONS = frozenset(
         "ediff1d",
         "einsum",
         "extract",
+        "fill_diagonal",
         "finfo",
         "flatnonzero",
         "flip",
@@ -901,7 +1113,9 @@ ARRAY_FUNCTIONS = frozenset(
         "nancumsum",
         "nanmax",
         "nanmean",
+        "nanmedian",
         "nanmin",
+        "nanpercentile",
         "nanprod",
         "nanstd",
         "nansum",

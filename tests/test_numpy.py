@@ -207,6 +207,138 @@ case(
     M,
     grad=False,
 )
+# Order statistics with positions known only at run time: NaN-ignoring ones
+# (NaNs at fixed places; along each axis the slices keep from one to all of
+# their elements, never none: all-NaN slices make numpy warn, and are in
+# tests/test_arrays.py) and a traced `q`, kept inside (0, 1) by the case.
+_NANS = np.zeros(T, bool)
+_NANS[0, 1, 3] = _NANS[0, 2, :2] = _NANS[1, 0, 1:] = _NANS[1, 2, [0, 3]] = True
+
+
+def _with_nans(xp: Any, x: Any) -> Any:
+    return xp.where(_NANS, np.nan, x)
+
+
+case(
+    "nanmedian",
+    "nanmedian-axis",
+    lambda xp, x: xp.nanmedian(_with_nans(xp, x), axis=-1),
+    T,
+)
+case(
+    "nanmedian",
+    "nanmedian-axes-keepdims",
+    lambda xp, x: xp.nanmedian(_with_nans(xp, x), axis=(0, 1), keepdims=True),
+    T,
+    grad=False,
+)
+case(
+    "nanquantile",
+    "nanquantile-axis",
+    lambda xp, x: xp.nanquantile(_with_nans(xp, x), [0.1, 0.5, 0.85], axis=-1),
+    T,
+)
+case(
+    "nanquantile",
+    "nanquantile-nearest",
+    lambda xp, x: xp.nanquantile(_with_nans(xp, x), 0.4, axis=1, method="nearest"),
+    T,
+    grad=False,
+)
+case(
+    "nanpercentile",
+    "nanpercentile-midpoint",
+    lambda xp, x: xp.nanpercentile(
+        _with_nans(xp, x), [30, 75], axis=(0, 2), method="midpoint"
+    ),
+    T,
+    grad=False,  # derivatives: tests/test_arrays.py (to keep jit compiles few)
+)
+_FLOATS = (np.float32, np.float64)
+case(
+    "quantile",
+    "quantile-traced-q",
+    lambda xp, x, q: xp.quantile(x, (q + 1) / 2, axis=1),
+    T,
+    (2,),
+    values="unit",
+    dtypes=_FLOATS,
+)
+case(
+    "percentile",
+    "percentile-traced-q",
+    lambda xp, x, q: xp.percentile(x, (q + 1) * 50, method="lower", keepdims=True),
+    M,
+    (),
+    values="unit",
+    dtypes=_FLOATS,
+    grad=False,  # derivatives in `q`: tests/test_arrays.py
+)
+
+
+# `partition` guarantees the `kth` elements and the multiset on each side of
+# them, not their order: compare those, each stretch between two `kth`
+# elements sorted.
+def _sides(xp: Any, y: Any, kth: tuple, axis: int = -1) -> Any:
+    y = xp.moveaxis(y, axis, -1)
+    pieces, start = [], 0
+    for k in sorted(k % y.shape[-1] for k in kth):
+        pieces += [xp.sort(y[..., start:k], axis=-1), y[..., k : k + 1]]
+        start = k + 1
+    pieces.append(xp.sort(y[..., start:], axis=-1))
+    return xp.moveaxis(xp.concatenate(pieces, axis=-1), -1, axis)
+
+
+case(
+    "partition",
+    "partition-kths",
+    lambda xp, x: _sides(xp, xp.partition(x, (2, 0), axis=1), (2, 0), axis=1),
+    (2, 5, 3),
+)
+case(
+    "partition",
+    "partition-flat",
+    lambda xp, x: _sides(xp, xp.partition(x, -3, axis=None), (-3,)),
+    T,
+    grad=False,
+)
+case(
+    "argpartition",
+    "argpartition-values",
+    lambda xp, x: _sides(
+        xp, xp.take_along_axis(x, xp.argpartition(x, 1), axis=-1), (1,)
+    ),
+    T,
+)
+case(
+    "argpartition",
+    "argpartition-indices",
+    lambda xp, x: _sides(xp, xp.argpartition(x, (3, 1), axis=0), (3, 1), axis=0),
+    (5, 3),
+    dtypes=_FLOATS,  # ties could fall on either side of a `kth` element
+    grad=False,
+)
+# Polynomials (`polyval`, `vander`: tests/test_arrays.py).
+case("polyder", "polyder", lambda xp, p: xp.polyder(p, 2), (5,))
+case("polyint", "polyint", lambda xp, p, k: xp.polyint(p, 2, k=k), (4,), (2,))
+case(
+    "polyfit",
+    "polyfit",
+    lambda xp, x, y: xp.polyfit(x, y, 2),
+    (6,),
+    (6,),
+    dtypes=_FLOATS,
+)
+case(
+    "polyfit",
+    "polyfit-weights",
+    lambda xp, x, y, w: xp.polyfit(x, y, 1, w=w),
+    (5,),
+    (5, 2),
+    (5,),
+    dtypes=_FLOATS,
+    grad=False,  # derivatives: tests/test_arrays.py
+)
 # Indexing functions (their own tests: tests/test_indexing.py).
 case("sort", "sort-axis0", lambda xp, x: xp.sort(x, axis=0), M)
 case("argsort", "argsort-2d", lambda xp, x: xp.argsort(x), M, grad=False)

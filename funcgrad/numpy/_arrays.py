@@ -450,18 +450,23 @@ def _repeat_block(x: Any, axis: int, start: int, stop: int, count: int) -> Any:
 
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "empty")
-_PAD_MODES += ("maximum", "minimum", "mean", "linear_ramp")
+_PAD_MODES += ("maximum", "minimum", "mean", "median", "linear_ramp")
+_PAD_STATISTICS = {"maximum": reductions.max, "minimum": reductions.min}
+_PAD_STATISTICS["mean"] = reductions.mean
 
 
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Any:
     """`numpy.pad` with modes "constant" (`constant_values`), "edge",
-    "reflect", "symmetric", "wrap", "maximum", "minimum", "mean" (of the
-    whole axis), "linear_ramp" (`end_values`) and "empty" (filled with
-    zeros) on traced arrays; numpy's other options on concrete ones. Axes
-    are padded in order, so corners come from the last axis, as in numpy.
+    "reflect" and "symmetric" (`reflect_type` "even" or "odd"), "wrap",
+    "maximum", "minimum", "mean" and "median" (`stat_length`),
+    "linear_ramp" (`end_values`) and "empty" (filled with zeros) on traced
+    arrays; numpy's other options on concrete ones. Axes are padded in
+    order, so corners come from the last axis, as in numpy.
 
     >>> pad([1, 2, 3], (2, 1), mode="reflect")
     array([3, 2, 1, 2, 3, 2])
+    >>> pad([1, 2, 3], (2, 1), mode="reflect", reflect_type="odd")
+    array([-1,  0,  1,  2,  3,  4])
     """
     values = kwargs.get("constant_values", 0)
     if is_eager(array, values):
@@ -477,17 +482,15 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
     allowed = {"constant": {"constant_values"}, "reflect": {"reflect_type"}}
     allowed["symmetric"] = allowed["reflect"]
     allowed["linear_ramp"] = {"end_values"}
-    allowed.update({key: {"stat_length"} for key in ("maximum", "minimum", "mean")})
+    allowed.update({key: {"stat_length"} for key in ("maximum", "minimum")})
+    allowed.update({key: {"stat_length"} for key in ("mean", "median")})
     unknown = set(kwargs) - allowed.get(mode, set())
-    if kwargs.get("stat_length") is not None:
-        unknown.add("stat_length")
-    if unknown or kwargs.get("reflect_type", "even") != "even":
+    if unknown:
         raise FuncgradValueError(
-            f"`pad`: unsupported keyword arguments {sorted(kwargs)} for mode "
-            f"{mode!r} on traced arrays (`reflect_type='odd'` and "
-            f"`stat_length` are not implemented)."
+            f"`pad`: unsupported keyword arguments {sorted(unknown)} for mode {mode!r}."
         )
-    if mode in ("mean", "linear_ramp") and get_aval(x).dtype.kind not in "fc":
+    rounds = mode in ("mean", "median", "linear_ramp")
+    if rounds and get_aval(x).dtype.kind not in "fc":
         raise FuncgradTypeError(
             f"`pad`: mode {mode!r} of an integer array rounds in numpy; on "
             f"traced arrays it needs a floating dtype (convert with "
@@ -498,6 +501,8 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
         return _pad_constant(x, widths, values)
     if mode == "empty":
         return _pad_constant(x, widths, 0)
+    lengths = _stat_lengths(kwargs.get("stat_length"), ndim)
+    odd = kwargs.get("reflect_type", "even") == "odd"  # numpy: anything else is even
     for ax, (lo, hi) in enumerate(widths):
         n = get_aval(x).shape[ax]
         if not lo and not hi:
@@ -507,25 +512,105 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> An
                 f"`pad`: can't extend empty axis {ax} using modes other than "
                 f"'constant' or 'empty'."
             )
-        if mode in ("maximum", "minimum", "mean"):
-            x = _pad_statistic(x, ax, lo, hi, mode)
+        if mode in ("maximum", "minimum", "mean", "median"):
+            x = _pad_statistic(x, ax, lo, hi, mode, lengths[ax])
         elif mode == "linear_ramp":
             ends = np.broadcast_to(np.asarray(kwargs.get("end_values", 0)), (ndim, 2))
             x = _pad_ramp(x, ax, lo, hi, ends[ax])
+        elif odd and mode in ("reflect", "symmetric"):
+            x = _pad_odd(x, ax, lo, hi, include_edge=mode == "symmetric")
         else:
             x = take_static(x, _pad_indices(mode, n, lo, hi), ax)
     return x
 
 
-def _pad_statistic(x: Any, axis: int, lo: int, hi: int, mode: str) -> Any:
-    reduce = {"maximum": reductions.max, "minimum": reductions.min}
-    stat = reduce.get(mode, reductions.mean)(x, axis=axis, keepdims=True)
+def _stat_lengths(stat_length: Any, ndim: int) -> list[tuple[Any, Any]]:
+    """numpy's `stat_length`: None (the whole axis), or rounded lengths
+    broadcast to one (before, after) pair per axis."""
+    if stat_length is None:
+        return [(None, None)] * ndim
+    if isinstance(stat_length, Tracer):
+        stat_length = stat_length.concrete_value("`pad`'s `stat_length`")
+    lengths = np.round(np.asarray(stat_length)).astype(np.intp)
+    if (lengths < 0).any():
+        raise FuncgradValueError("`pad`: index can't contain negative values.")
+    try:
+        lengths = np.broadcast_to(lengths, (ndim, 2))
+    except ValueError:
+        raise FuncgradValueError(
+            f"`pad`: `stat_length` {stat_length!r} does not fit an array of "
+            f"{ndim} dimensions (give one (before, after) pair per axis)."
+        ) from None
+    return [(int(lo), int(hi)) for lo, hi in lengths]
+
+
+def _pad_statistic(
+    x: Any, axis: int, lo: int, hi: int, mode: str, lengths: tuple
+) -> Any:
+    """The statistic of the first and of the last `lengths` elements (the
+    whole axis where None or longer), as numpy's `stat_length`."""
+    n = get_aval(x).shape[axis]
+    first, last = (n if k is None or k > n else k for k in lengths)
+    if 0 in (first, last) and mode in ("maximum", "minimum"):
+        raise FuncgradValueError("`pad`: stat_length of 0 yields no value for padding.")
+
+    def stat(start: int, stop: int) -> Any:
+        if start == stop:  # numpy: the mean or median of nothing is NaN
+            return np.full(_resized(x, axis, 1), np.nan, get_aval(x).dtype)
+        part = _axis_slice(x, axis, start, stop)
+        if mode == "median":
+            from funcgrad.numpy._order import median
+
+            return median(part, axis=axis, keepdims=True)
+        return _PAD_STATISTICS[mode](part, axis=axis, keepdims=True)
+
+    left = stat(0, first)
+    right = left if first == last == n else stat(n - last, n)
     parts = [x]
     if lo:
-        parts.insert(0, shape_ops.broadcast_to(stat, _resized(x, axis, lo)))
+        parts.insert(0, shape_ops.broadcast_to(left, _resized(x, axis, lo)))
     if hi:
-        parts.append(shape_ops.broadcast_to(stat, _resized(x, axis, hi)))
+        parts.append(shape_ops.broadcast_to(right, _resized(x, axis, hi)))
     return shape_ops.concatenate(parts, axis)
+
+
+def _pad_odd(x: Any, axis: int, lo: int, hi: int, include_edge: bool) -> Any:
+    """numpy's `reflect_type="odd"`: chunks of the axis reflected about the
+    edge element (`2 * edge - chunk`), a period at a time, each about the
+    edge of what is already padded, so that wide pads keep climbing as in
+    numpy. Without `include_edge` ("reflect") the edge is not repeated."""
+    n = get_aval(x).shape[axis]
+    if n == 1:  # numpy extends a single element as mode "edge"
+        return take_static(x, _pad_indices("edge", 1, lo, hi), axis)
+    e = 1 if include_edge else 0
+    while lo > 0 or hi > 0:
+        size = get_aval(x).shape[axis]
+        # numpy reflects whole periods of the original axis only
+        period = size // n * n if include_edge else (size - 1) // (n - 1) * (n - 1)
+        parts = [x]
+        if lo > 0:
+            k = builtins.min(period, lo)
+            chunk = shape_ops.rev(_axis_slice(x, axis, 1 - e, k + 1 - e), (axis,))
+            parts.insert(0, _odd_reflection(_axis_slice(x, axis, 0, 1), chunk))
+            lo -= k
+        if hi > 0:
+            k = builtins.min(period, hi)
+            chunk = _axis_slice(x, axis, size - 1 + e - k, size - 1 + e)
+            edge = _axis_slice(x, axis, size - 1, size)
+            parts.append(_odd_reflection(edge, shape_ops.rev(chunk, (axis,))))
+            hi -= k
+        x = shape_ops.concatenate(parts, axis)
+    return x
+
+
+def _odd_reflection(edge: Any, chunk: Any) -> Any:
+    """`2 * edge - chunk` in the array's dtype (booleans through int64 and
+    back, as numpy stores the integers into the boolean array)."""
+    dtype = get_aval(chunk).dtype
+    if dtype == np.bool_:
+        edge, chunk = cast(edge, np.int64), cast(chunk, np.int64)
+    out = ufuncs.subtract(ufuncs.multiply(2, edge), chunk)
+    return cast(out, dtype)
 
 
 def _pad_ramp(x: Any, axis: int, lo: int, hi: int, ends: np.ndarray) -> Any:
@@ -817,6 +902,38 @@ def diag_indices_from(arr: Any) -> tuple[np.ndarray, ...]:
             "dimensions of equal length."
         )
     return np.diag_indices(shape[0], len(shape))
+
+
+def fill_diagonal(a: Any, val: Any, wrap: bool = False) -> None:
+    """`numpy.fill_diagonal`: write `val` into the main diagonal of the
+    numpy array `a` in place, and return None, as numpy does.
+
+    A traced array cannot be changed in place (nor can a numpy array take
+    a traced value), so those raise a `TypeError` that points to the
+    functional update: `x.at[diag_indices(n, x.ndim)].set(val)` with
+    `n = min(x.shape)` returns the filled copy (`at(x)` for numpy arrays).
+
+    >>> a = np.zeros((2, 2))
+    >>> fill_diagonal(a, 5.0)
+    >>> a
+    array([[5., 0.],
+           [0., 5.]])
+    """
+    traced = isinstance(val, list | tuple) and isinstance(as_operand(val), Tracer)
+    if isinstance(a, Tracer) or isinstance(val, Tracer) or traced:
+        what = (
+            f"a traced array ({get_aval(a).str_short()})"
+            if isinstance(a, Tracer)
+            else "a numpy array, with a traced value,"
+        )
+        raise FuncgradTypeError(
+            f"`fill_diagonal` writes in place, and {what} cannot be changed "
+            f"in place: funcgrad traces pure functions. Use the functional "
+            f"update, which returns the filled copy: "
+            f"`x.at[funcgrad.numpy.diag_indices(min(x.shape), x.ndim)].set(val)` "
+            f"(`funcgrad.numpy.at(x)[...]` for a numpy array)."
+        )
+    np.fill_diagonal(a, val, wrap)
 
 
 def _square_shape(name: str, arr: Any) -> tuple[int, int]:

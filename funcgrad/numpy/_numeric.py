@@ -1,11 +1,12 @@
 """numpy's numerical array functions: convolution and correlation,
-polynomials, the trapezoid rule and `gradient`, covariance and correlation
-coefficients, order statistics (`median`, `quantile`, `percentile`, through
-`sort`), comparisons of whole arrays (`isclose`, `allclose`, ...), `isin`
-and `apply_along_axis`.
+polynomials (values, derivatives, integrals and least-squares fits), the
+trapezoid rule and `gradient`, covariance and correlation coefficients,
+comparisons of whole arrays (`isclose`, `allclose`, ...), `isin` and
+`apply_along_axis`. The order statistics are in `_order`.
 
-All are compositions of primitives (static slices, `dot_general`, `sort`,
-elementwise arithmetic); the positions they read are static.
+All are compositions of primitives (static slices, `dot_general`,
+elementwise arithmetic, and `funcgrad.numpy.linalg.lstsq` for `polyfit`);
+the positions they read are static.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from funcgrad.core import Tracer, get_aval
-from funcgrad.errors import FuncgradValueError
+from funcgrad.core import get_aval
+from funcgrad.errors import FuncgradTypeError, FuncgradValueError
 from funcgrad.numpy import _reductions as reductions
 from funcgrad.numpy import _shape as shapes
 from funcgrad.numpy import _ufuncs as ufuncs
@@ -27,7 +28,7 @@ from funcgrad.numpy._arrays import (
     diff,
 )
 from funcgrad.numpy._linalg import dot_general
-from funcgrad.numpy._static import _concrete_only, _dtype_of
+from funcgrad.numpy._static import _concrete_only
 from funcgrad.numpy._util import (
     as_operand,
     cast,
@@ -128,6 +129,138 @@ def polyval(p: Any, x: Any) -> Any:
         coefficient = shape_ops.reshape(_axis_slice(p, 0, i, i + 1), ())
         y = ufuncs.add(ufuncs.multiply(y, x), coefficient)
     return y
+
+
+def polyder(p: Any, m: int = 1) -> Any:
+    """`numpy.polyder`: the coefficients (highest power first) of the
+    `m`-th derivative of the polynomial `p`.
+
+    >>> polyder([1.0, 2.0, 3.0])
+    array([2., 2.])
+    """
+    if is_eager(p):
+        return to_ndarray(np.polyder(p, m))
+    m = _static_int(m, "polyder", "m")
+    if m < 0:
+        raise FuncgradValueError(
+            "`polyder`: order of derivative must be positive (see `polyint`)."
+        )
+    p = _coefficients("polyder", p)
+    for _ in range(m):
+        n = get_aval(p).shape[0] - 1
+        # numpy multiplies by an int64 `arange`: float32 becomes float64
+        powers = np.arange(n, 0, -1)
+        p = ufuncs.multiply(_axis_slice(p, 0, 0, builtins.max(n, 0)), powers)
+    return p
+
+
+def polyint(p: Any, m: int = 1, k: Any = None) -> Any:
+    """`numpy.polyint`: the coefficients of the `m`-th antiderivative of
+    `p`, with integration constants `k` (a scalar, or one per order, the
+    first for the first integral; zeros by default). `k` may be traced.
+
+    >>> polyint([3.0, 2.0], k=1.0)
+    array([1.5, 2. , 1. ])
+    """
+    if is_eager(p, k):
+        return to_ndarray(np.polyint(p, m, k))
+    m = _static_int(m, "polyint", "m")
+    if m < 0:
+        raise FuncgradValueError(
+            "`polyint`: order of integral must be positive (see `polyder`)."
+        )
+    p = _coefficients("polyint", p)
+    constants = shapes.atleast_1d(np.zeros(m) if k is None else as_operand(k))
+    if get_aval(constants).ndim != 1:
+        raise FuncgradValueError("`polyint`: `k` must be a scalar or 1-d.")
+    if get_aval(constants).shape[0] == 1 and m > 1:
+        constants = ufuncs.multiply(constants, np.ones(m))
+    if get_aval(constants).shape[0] < m:
+        raise FuncgradValueError(
+            "`polyint`: k must be a scalar or a rank-1 array of length 1 or >m."
+        )
+    for i in range(m):
+        divided = ufuncs.divide(p, np.arange(get_aval(p).shape[0], 0, -1))
+        p = shapes.concatenate([divided, constants[i : i + 1]], axis=0)
+    return p
+
+
+def _coefficients(name: str, p: Any) -> Any:
+    p = as_operand(p)
+    if get_aval(p).ndim != 1:
+        raise FuncgradValueError(
+            f"`{name}`: the coefficients `p` must be 1-d on traced arrays, got "
+            f"{get_aval(p).str_short()}."
+        )
+    return p
+
+
+def polyfit(
+    x: Any, y: Any, deg: int, rcond: Any = None, full: bool = False, w: Any = None,
+    cov: bool = False,
+) -> Any:  # fmt: skip
+    """`numpy.polyfit`: the least-squares polynomial of degree `deg` through
+    the points `(x, y)` (`y` 1-d, or 2-d with one fit per column), with
+    optional weights `w`; coefficients highest power first. numpy's
+    computation: the Vandermonde matrix, its columns scaled to unit norm,
+    `funcgrad.numpy.linalg.lstsq`. Differentiable in `x`, `y` and `w`.
+
+    Inside a transform `full=True` and `cov=True` raise (their extra
+    results include the rank, and numpy's rank warning cannot be given on
+    traced values); call `lstsq` on `vander(x, deg + 1)` for them.
+
+    >>> np.round(polyfit([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0], 1), 6)
+    array([2., 1.])
+    """
+    if is_eager(x, y, w):
+        out = np.polyfit(x, y, deg, rcond, full, w, cov)
+        return tuple(map(to_ndarray, out)) if full or cov else to_ndarray(out)
+    if full or cov:
+        raise FuncgradValueError(
+            "`polyfit`: `full=True` and `cov=True` are not supported on traced "
+            "arrays; fit concrete arrays outside the transform, or call "
+            "`funcgrad.numpy.linalg.lstsq(vander(x, deg + 1), y)` for the "
+            "residuals, rank and singular values."
+        )
+    from funcgrad.numpy import linalg
+
+    order = _static_int(deg, "polyfit", "deg") + 1
+    x, y = ufuncs.add(x, 0.0), ufuncs.add(y, 0.0)  # floating, as numpy
+    if order < 1:
+        raise FuncgradValueError("`polyfit`: expected deg >= 0.")
+    _check_fit_shapes(x, y)
+    if rcond is None:
+        rcond = get_aval(x).shape[0] * np.finfo(get_aval(x).dtype).eps
+    lhs, rhs = vander(x, order), y
+    if w is not None:
+        w = ufuncs.add(w, 0.0)
+        if get_aval(w).ndim != 1:
+            raise FuncgradTypeError("`polyfit`: expected a 1-d array for weights.")
+        if get_aval(w).shape[0] != get_aval(y).shape[0]:
+            raise FuncgradTypeError(
+                "`polyfit`: expected w and y to have the same length."
+            )
+        column = shapes.reshape(w, (-1, 1))
+        lhs = ufuncs.multiply(lhs, column)
+        rhs = ufuncs.multiply(rhs, column if get_aval(rhs).ndim == 2 else w)
+    # numpy scales the columns to unit norm to improve the conditioning
+    scale = ufuncs.sqrt(reductions.sum(ufuncs.multiply(lhs, lhs), axis=0))
+    coefficients = linalg.lstsq(ufuncs.divide(lhs, scale), rhs, rcond)[0]
+    if get_aval(coefficients).ndim == 2:
+        scale = shapes.reshape(scale, (-1, 1))
+    return ufuncs.divide(coefficients, scale)
+
+
+def _check_fit_shapes(x: Any, y: Any) -> None:
+    sx, sy = get_aval(x).shape, get_aval(y).shape
+    if len(sx) != 1:
+        raise FuncgradTypeError("`polyfit`: expected 1D vector for x.")
+    if sx[0] == 0:
+        raise FuncgradTypeError("`polyfit`: expected non-empty vector for x.")
+    if len(sy) not in (1, 2):
+        raise FuncgradTypeError("`polyfit`: expected 1D or 2D array for y.")
+    if sx[0] != sy[0]:
+        raise FuncgradTypeError("`polyfit`: expected x and y to have same length.")
 
 
 def vander(x: Any, N: int | None = None, increasing: bool = False) -> Any:  # noqa: N803
@@ -295,146 +428,6 @@ def corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None) -
         shape_ops.broadcast_in_dim(scale, (n, n), (1,)),
     )
     return ufuncs.clip(out, -1, 1)
-
-
-# --- order statistics (through `sort`) --------------------------------------------
-
-_QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
-
-
-def quantile(
-    a: Any, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
-    method: str = "linear", keepdims: bool = False,
-) -> Any:  # fmt: skip
-    """`numpy.quantile` with the methods "linear" (the default), "lower",
-    "higher", "nearest" and "midpoint"; `q` is concrete (it decides which
-    sorted elements are read). The derivative flows, through `sort`, to
-    the elements the quantile interpolates; NaN anywhere gives NaN.
-
-    >>> quantile([4.0, 1.0, 3.0, 2.0], 0.5)
-    array(2.5)
-    """
-    if is_eager(a):
-        return to_ndarray(
-            np.quantile(a, q, axis=axis, method=method, keepdims=keepdims)
-        )
-    if out is not None:
-        raise FuncgradValueError("`quantile`: `out` is not supported.")
-    if method not in _QUANTILE_METHODS:
-        raise FuncgradValueError(
-            f"`quantile`: method {method!r} is not supported on traced "
-            f"arrays; use one of {', '.join(_QUANTILE_METHODS)}."
-        )
-    if isinstance(q, Tracer):
-        q = q.concrete_value("`quantile`'s `q` (it decides which elements are read)")
-    qs = np.asarray(q, np.float64)
-    if np.any((qs < 0) | (qs > 1)) or np.any(np.isnan(qs)):
-        raise FuncgradValueError("`quantile`: quantiles must be in the range [0, 1].")
-    dtype = np.quantile(np.zeros(1, _dtype_of(as_operand(a))), q, method=method).dtype
-    return _order_statistic("quantile", a, qs, axis, method, keepdims, dtype)
-
-
-def percentile(
-    a: Any, q: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
-    method: str = "linear", keepdims: bool = False,
-) -> Any:  # fmt: skip
-    """`numpy.percentile`: `quantile` with `q` in percent."""
-    if is_eager(a):
-        return to_ndarray(
-            np.percentile(a, q, axis=axis, method=method, keepdims=keepdims)
-        )
-    if isinstance(q, Tracer):
-        q = q.concrete_value("`percentile`'s `q` (it decides which elements are read)")
-    qs = np.asarray(q, np.float64)
-    if np.any((qs < 0) | (qs > 100)) or np.any(np.isnan(qs)):
-        raise FuncgradValueError(
-            "`percentile`: percentiles must be in the range [0, 100]."
-        )
-    if out is not None or method not in _QUANTILE_METHODS:
-        return quantile(a, qs / 100, axis, out, overwrite_input, method, keepdims)
-    dtype = np.percentile(np.zeros(1, _dtype_of(as_operand(a))), q, method=method).dtype
-    return _order_statistic("percentile", a, qs / 100, axis, method, keepdims, dtype)
-
-
-def median(
-    a: Any, axis: Any = None, out: None = None, overwrite_input: bool = False,
-    keepdims: bool = False,
-) -> Any:  # fmt: skip
-    """`numpy.median`: the middle element, or the mean of the two middle
-    ones; NaN anywhere along the axis gives NaN."""
-    if is_eager(a):
-        return to_ndarray(np.median(a, axis=axis, keepdims=keepdims))
-    dtype = np.median(np.zeros(1, _dtype_of(as_operand(a)))).dtype
-    return _order_statistic(
-        "median", a, np.asarray(0.5), axis, "median", keepdims, dtype
-    )
-
-
-def _order_statistic(
-    name: str, a: Any, qs: np.ndarray, axis: Any, method: str, keepdims: bool,
-    dtype: np.dtype,
-) -> Any:  # fmt: skip
-    from funcgrad.numpy._indexing import sort
-    from funcgrad.primitives._util import normalize_axes
-
-    x = as_operand(a)
-    shape = get_aval(x).shape
-    axes = normalize_axes(name, axis, len(shape))
-    rest = [d for d in range(len(shape)) if d not in axes]
-    n = int(np.prod([shape[d] for d in axes], dtype=np.int64))
-    if n == 0:
-        raise FuncgradValueError(f"`{name}` of an empty array (axes {axes}).")
-    moved = shape_ops.transpose(x, rest + list(axes))
-    rows = shape_ops.reshape(moved, tuple(shape[d] for d in rest) + (n,))
-    last = len(rest)
-    ordered = sort(rows, axis=-1)
-
-    def element(k: int) -> Any:
-        return shape_ops.squeeze(_axis_slice(ordered, last, k, k + 1), (last,))
-
-    # numpy's dtype depends on the method and on `q`; the callers ask numpy.
-    values = [_pick(element, float(q), n, method, dtype) for q in qs.ravel()]
-    out = shapes.stack(values, axis=0) if values else None
-    out = shape_ops.reshape(out, qs.shape + get_aval(values[0]).shape)
-    if get_aval(rows).dtype.kind in "fc":
-        nan = reductions.any(ew.ne(rows, rows), axis=-1)
-        out = ew.select(nan, np.asarray(np.nan, get_aval(out).dtype), out)
-    if keepdims:
-        kept = tuple(1 if d in axes else shape[d] for d in range(len(shape)))
-        out = shape_ops.reshape(out, qs.shape + kept)
-    return out
-
-
-def _pick(element: Any, q: float, n: int, method: str, dtype: np.dtype) -> Any:
-    """One order statistic, computed in numpy's order of operations: the
-    sorted elements in the input's dtype, the interpolation in `dtype`."""
-    if method == "median":
-        half = (n - 1) / 2
-        lo, hi = int(np.floor(half)), int(np.ceil(half))
-        if lo == hi:
-            return cast(element(lo), dtype)
-        both = ew.add(cast(element(lo), dtype), cast(element(hi), dtype))
-        return ew.div(both, const(2, both))
-    index = q * (n - 1)
-    lo = int(np.floor(index))
-    hi = builtins.min(lo + 1, n - 1)
-    t = index - lo
-    if method == "lower":
-        return cast(element(lo), dtype)
-    if method == "higher":
-        return cast(element(int(np.ceil(index))), dtype)
-    if method == "nearest":
-        return cast(element(int(np.around(index))), dtype)
-    if method == "midpoint":
-        t = 0.5 if t else 0.0
-    if t == 0:
-        return cast(element(lo), dtype)
-    low, high = element(lo), element(hi)
-    step = cast(ew.sub(high, low), dtype)
-    low, high = cast(low, dtype), cast(high, dtype)
-    if t >= 0.5:  # numpy's order of operations: exact at both ends
-        return ew.sub(high, ew.mul(step, const(1 - t, step)))
-    return ew.add(low, ew.mul(step, const(t, step)))
 
 
 # --- differences of sampled functions, membership, per-axis application -----------
