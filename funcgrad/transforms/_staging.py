@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from funcgrad.config import config
 from funcgrad.core import (
     ClosedJaxpr,
     Jaxpr,
@@ -30,6 +31,7 @@ from funcgrad.core import (
     get_aval,
     new_dynamic_main,
     new_main,
+    trace_state,
 )
 from funcgrad.core._source import current_source
 
@@ -126,7 +128,14 @@ class StagingTrace(Trace):
         ):
             return self._fold(primitive, invars, params)
         outvars = [Var(a) for a in avals_out]
-        eqn = JaxprEqn(primitive, invars, params, outvars, current_source())
+        # Sources matter where the program outlives this call (`make_jaxpr`,
+        # `jit`: a dynamic level is open) or for the NaN trap; eager
+        # reverse mode's short-lived tangent programs skip the frame walk.
+        recorded = (
+            trace_state.dynamic.level > 0 or config.debug_nans or config.debug_infs
+        )
+        source = current_source() if recorded else None
+        eqn = JaxprEqn(primitive, invars, params, outvars, source)
         builder.eqns.append(eqn)
         return [builder.new_tracer(self, v) for v in outvars]
 
