@@ -104,8 +104,9 @@ class EvalTrace(Trace):
     def process_primitive(
         self, primitive: Primitive, tracers: Sequence[Any], params: dict
     ) -> list[Any]:
+        trap = _config.debug_nans or _config.debug_infs
         try:
-            if _config.debug_nans or _config.debug_infs:
+            if trap:
                 # The trap reports the value itself; numpy's warning would
                 # only come first.
                 with np.errstate(all="ignore"):
@@ -118,7 +119,7 @@ class EvalTrace(Trace):
             primitive.run_abstract_eval(*map(concrete_aval, tracers), **params)
             raise
         outs = out if primitive.multiple_results else [out]
-        if _config.debug_nans or _config.debug_infs:
+        if trap:
             _nans.check(primitive, tracers, outs)
         return outs
 

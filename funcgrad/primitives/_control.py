@@ -40,6 +40,7 @@ from funcgrad.core import (
 from funcgrad.errors import FuncgradError, FuncgradTypeError
 from funcgrad.primitives import _elementwise as ew
 from funcgrad.primitives import _shape as shape_ops
+from funcgrad.primitives._custom import _runner as runner
 from funcgrad.primitives._custom import closure_convert
 from funcgrad.primitives._reductions import reduce_sum
 from funcgrad.transforms import (
@@ -76,13 +77,6 @@ def stage(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]) ->
     """
     closed = stage_flat(fun, list(in_avals))
     return closure_convert(closed), list(closed.consts)
-
-
-def runner(jaxpr: Jaxpr) -> Callable[..., list[Any]]:
-    def run(*args: Any) -> list[Any]:
-        return eval_jaxpr(jaxpr, [], *args)
-
-    return run
 
 
 def zeros(aval: ShapedArray) -> Any:
@@ -715,7 +709,13 @@ def cond_jvp(
     first = [linearize_jaxpr(b, diff) for b in branches]
     # A tangent that any branch makes nonzero is made explicit in all.
     nonzero = [not all(p.zero_outs[k] for p in first) for k in range(len(out_avals))]
-    parts = [linearize_jaxpr(b, diff, nonzero) for b in branches]
+    # Only a branch that leaves one of those tangents zero is split again.
+    parts = [
+        linearize_jaxpr(b, diff, nonzero)
+        if any(z and nz for z, nz in zip(p.zero_outs, nonzero))
+        else p
+        for b, p in zip(branches, first)
+    ]
     res_avals = [p.res_avals for p in parts]
     slots = [sum(len(r) for r in res_avals[:i]) for i in range(len(parts))]
     all_res_avals = [a for r in res_avals for a in r]

@@ -839,7 +839,7 @@ def _integer_pow_lowering(a: str, *, y: int, out_dtype: Any, **_: Any) -> str:
 def _pow_lowering(a: str, b: str, **_: Any) -> str:
     # numpy computes a power with the scalar exponent 0.5 as a square root
     # (sqrt(-0.0) is -0.0, sqrt(-inf) NaN); C's pow would give 0.0 and inf.
-    if b in ("np.float64(0.5)", "np.float32(0.5)"):
+    if b in (literal(0.5, np.float64), literal(0.5, np.float32)):
         return f"np.sqrt({a})"
     return f"np.power({a}, {b})"
 
