@@ -31,11 +31,6 @@ class SourceInfo:
         self.phase = phase
         self._backward: SourceInfo | None = None
 
-    def in_phase(self, phase: str) -> SourceInfo:
-        if phase == self.phase:
-            return self
-        return SourceInfo(self.file, self.line, self.function, phase)
-
     @property
     def backward(self) -> SourceInfo:
         """The same line, in the backward pass."""
@@ -95,18 +90,6 @@ def current_source() -> SourceInfo | None:
     if found is not None and state.phase != "forward":
         found.phase = state.phase
     return found
-
-
-@contextmanager
-def replaying(source: SourceInfo | None, phase: str | None = None) -> Iterator[None]:
-    """Attribute what is recorded inside to `source` (in `phase`)."""
-    previous = state.override
-    if source is not None:
-        state.override = source if phase is None else source.in_phase(phase)
-    try:
-        yield
-    finally:
-        state.override = previous
 
 
 @contextmanager
