@@ -40,6 +40,7 @@ from funcgrad.errors import DerivativeCheckError
 from funcgrad.testing._tolerance import (
     Tolerance,
     as64,
+    dtype_of,
     max_abs,
     norm,
     norm1,
@@ -64,13 +65,8 @@ def _name(f: Callable[..., Any]) -> str:
     return str(getattr(f, "__qualname__", None) or getattr(f, "__name__", repr(f)))
 
 
-def _dtype_of(x: Any) -> np.dtype:
-    dtype = getattr(x, "dtype", None)
-    return np.dtype(dtype) if dtype is not None else np.asarray(x).dtype
-
-
 def _is_float(x: Any) -> bool:
-    return _dtype_of(x).kind == "f"
+    return dtype_of(x).kind == "f"
 
 
 def _fail(prop: str, where: str, detail: str) -> DerivativeCheckError:
@@ -149,7 +145,7 @@ class _Problem:
         for x in self.primals:
             x64 = as64(x)
             d = rng.uniform(-1.0, 1.0, x64.shape) * np.maximum(1.0, np.abs(x64))
-            out.append(np.asarray(d, _dtype_of(x)))
+            out.append(np.asarray(d, dtype_of(x)))
         return out
 
     def cotangent(self, rng: np.random.Generator) -> list[np.ndarray]:
@@ -168,7 +164,7 @@ class _Problem:
         """
         plus, minus = self._perturbed(tangent, step)
         used = [
-            np.asarray((as64(p) - as64(m)) / (2 * step), _dtype_of(x))
+            np.asarray((as64(p) - as64(m)) / (2 * step), dtype_of(x))
             for x, p, m in zip(self.primals, plus, minus)
         ]
         value, out_scale = self._difference(plus, minus, step)
@@ -183,7 +179,7 @@ class _Problem:
         """`x + h t` and `x - h t`, rounded to the dtype of each input."""
         plus, minus = [], []
         for x, d in zip(self.primals, tangent):
-            dtype = _dtype_of(x)
+            dtype = dtype_of(x)
             p = np.asarray(as64(x) + step * as64(d), dtype)
             m = np.asarray(as64(x) - step * as64(d), dtype)
             is_scalar = isinstance(x, float)  # keep Python scalars weakly typed
@@ -443,7 +439,7 @@ def check_jvp_linear(
     rng = np.random.default_rng(seed)
     v, w = p.tangent(rng), p.tangent(rng)
     a, b = rng.uniform(0.5, 2.0) * rng.choice([-1.0, 1.0]), rng.uniform(0.5, 2.0)
-    mixed = [np.asarray(a * as64(x) + b * as64(y), _dtype_of(x)) for x, y in zip(v, w)]
+    mixed = [np.asarray(a * as64(x) + b * as64(y), dtype_of(x)) for x, y in zip(v, w)]
     jv = jvp(p.fun, p.primals, tuple(v))[1]
     jw = jvp(p.fun, p.primals, tuple(w))[1]
     jm = jvp(p.fun, p.primals, tuple(mixed))[1]

@@ -99,24 +99,18 @@ class Tolerance:
             return self.atol
         return self.rtol * scale + self.floor
 
-    def describe(self) -> str:
-        atol = "relative to scale" if self.atol is None else f"{self.atol:g}"
-        return (
-            f"{self.dtype.name}: step {self.step:g}, finite-difference rtol "
-            f"{self.fd_rtol:g}, exact rtol {self.rtol:g}, atol {atol}"
-        )
-
 
 def float_dtype(values: Iterable[Any]) -> np.dtype:
     """The least precise floating dtype among `values` (float64 if none)."""
-    dtypes = [_dtype_of(v) for v in values]
+    dtypes = [dtype_of(v) for v in values]
     floats = [d for d in dtypes if d.kind == "f"]
     if not floats:
         return np.dtype(np.float64)
     return min(floats, key=lambda d: d.itemsize)
 
 
-def _dtype_of(x: Any) -> np.dtype:
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of an array, a numpy scalar or a Python number."""
     dtype = getattr(x, "dtype", None)
     return np.dtype(dtype) if dtype is not None else np.asarray(x).dtype
 
