@@ -191,27 +191,48 @@ def _slogdet_reference(e: np.ndarray, *, flip: bool) -> np.ndarray:
     return sign + logabsdet
 
 
+# --- real or complex factors --------------------------------------------------
+# Conjugation is the identity on real values and converting to the same
+# dtype binds nothing, so one function serves the real and complex specs.
+
+
+def _conj(x: Any) -> Any:
+    return cp.conj(x) if get_aval(x).dtype.kind == "c" else x
+
+
+def _as(x: Any, like: Any) -> Any:
+    return ew.convert_element_type(x, get_aval(like).dtype)
+
+
+def _row_of(v: Any) -> Any:
+    return shape_ops.expand_dims(v, (get_aval(v).ndim - 1,))
+
+
 # --- eigh ---------------------------------------------------------------------
 
 
-@st.composite
-def _eigh_case(draw: Any, dtype: np.dtype) -> Case:
-    (e,), _ = draw(_square_case(TINY)(dtype))
-    return (e,), {"lower": draw(st.booleans())}
+def _eigh_case(domain: Domain) -> Any:
+    @st.composite
+    def cases(draw: Any, dtype: np.dtype) -> Case:
+        (e,), _ = draw(_square_case(domain)(dtype))
+        return (e,), {"lower": draw(st.booleans())}
+
+    return cases
 
 
 def _eigh(e: Any, *, lower: bool) -> Any:
     n = get_aval(e).shape[-1]
     w, v = ops.eigh(_shifted(e, np.diag(np.arange(n, dtype=float))), lower)
-    row = shape_ops.expand_dims(w, (get_aval(w).ndim - 1,))
-    return shape_ops.concatenate([row, ew.mul(v, _first_row(v))], get_aval(w).ndim - 1)
+    parts = [_row_of(_as(w, v)), ew.mul(v, _conj(_first_row(v)))]
+    return shape_ops.concatenate(parts, get_aval(w).ndim - 1)
 
 
 def _eigh_reference(e: np.ndarray, *, lower: bool) -> np.ndarray:
     n = get_aval(e).shape[-1]
     a = e + np.diag(np.arange(n)).astype(e.dtype)
     w, v = np.linalg.eigh(a, "L" if lower else "U")
-    return np.concatenate([w[..., None, :], v * v[..., :1, :]], axis=-2)
+    parts = [w[..., None, :].astype(e.dtype), v * np.conj(v[..., :1, :])]
+    return np.concatenate(parts, axis=-2)
 
 
 # --- qr -----------------------------------------------------------------------
@@ -254,7 +275,7 @@ def _qr_reference(e: np.ndarray, *, full_matrices: bool) -> np.ndarray:
 _SINGULAR = (3.0, 2.0, 1.0)
 
 
-def _svd_case(full: bool = False) -> Any:
+def _svd_case(domain: Domain = TINY) -> Any:
     @st.composite
     def cases(draw: Any, dtype: np.dtype) -> Case:
         batch, m, n = (
@@ -262,8 +283,8 @@ def _svd_case(full: bool = False) -> Any:
             draw(st.integers(1, 3)),
             draw(st.integers(1, 3)),
         )
-        params = {"full_matrices": full, "compute_uv": draw(st.booleans())}
-        return (draw(arrays(dtype, batch + (m, n), TINY)),), params
+        params = {"full_matrices": False, "compute_uv": draw(st.booleans())}
+        return (draw(arrays(dtype, batch + (m, n), domain)),), params
 
     return cases
 
@@ -291,19 +312,20 @@ def _svd_reference(e: np.ndarray, *, full_matrices: bool, compute_uv: bool) -> A
 
 
 def _svd_full(e: Any) -> Any:
-    """`u^T a v` with the square factors of full matrices: `diag(s)` padded
-    with zeros, whatever signs LAPACK picks for the vectors."""
+    """`u^H a v` (`v = vh^H`) with the square factors of full matrices:
+    `diag(s)` padded with zeros, whatever signs (phases) LAPACK picks for
+    the vectors."""
     m, n = get_aval(e).shape[-2:]
     a = _shifted(e, _offset(m, n, _SINGULAR))
     u, _s, vt = ops.svd(a, True, True)
-    return ops._mm(_mT(u), ops._mm(a, _mT(vt)))
+    return ops._mm(_conj(_mT(u)), ops._mm(a, _conj(_mT(vt))))
 
 
 def _svd_full_reference(e: np.ndarray) -> np.ndarray:
     m, n = get_aval(e).shape[-2:]
     a = e + _offset(m, n, _SINGULAR).astype(e.dtype)
     u, _s, vt = np.linalg.svd(a)
-    return _np_mT(u) @ a @ _np_mT(vt)
+    return np.conj(_np_mT(u)) @ a @ np.conj(_np_mT(vt))
 
 
 @st.composite
@@ -322,18 +344,6 @@ def _svd_full_case(draw: Any, dtype: np.dtype) -> Case:
 QUARTER_TINY = Domain(-0.0625, 0.0625)
 
 
-def _conj(x: Any) -> Any:
-    return cp.conj(x) if get_aval(x).dtype.kind == "c" else x
-
-
-def _as(x: Any, like: Any) -> Any:
-    return ew.convert_element_type(x, get_aval(like).dtype)
-
-
-def _row_of(v: Any) -> Any:
-    return shape_ops.expand_dims(v, (get_aval(v).ndim - 1,))
-
-
 def _slogdet_complex(e: Any, *, flip: bool) -> Any:
     sign, logabsdet = ops.slogdet(
         _shifted(e, _flip_diagonal(get_aval(e).shape[-1], flip))
@@ -349,41 +359,6 @@ def _slogdet_complex_reference(e: np.ndarray, *, flip: bool) -> np.ndarray:
     d = _flip_diagonal(get_aval(e).shape[-1], flip).astype(e.dtype)
     sign, logabsdet = np.linalg.slogdet(e + d)
     return np.stack([sign, logabsdet.astype(e.dtype)], axis=-1)
-
-
-@st.composite
-def _eigh_complex_case(draw: Any, dtype: np.dtype) -> Case:
-    (e,), _ = draw(_square_case(QUARTER_TINY)(dtype))
-    return (e,), {"lower": draw(st.booleans())}
-
-
-def _eigh_complex(e: Any, *, lower: bool) -> Any:
-    n = get_aval(e).shape[-1]
-    w, v = ops.eigh(_shifted(e, np.diag(np.arange(n, dtype=float))), lower)
-    parts = [_row_of(_as(w, v)), ew.mul(v, _conj(_first_row(v)))]
-    return shape_ops.concatenate(parts, get_aval(w).ndim - 1)
-
-
-def _eigh_complex_reference(e: np.ndarray, *, lower: bool) -> np.ndarray:
-    n = get_aval(e).shape[-1]
-    a = e + np.diag(np.arange(n)).astype(e.dtype)
-    w, v = np.linalg.eigh(a, "L" if lower else "U")
-    parts = [w[..., None, :].astype(e.dtype), v * np.conj(v[..., :1, :])]
-    return np.concatenate(parts, axis=-2)
-
-
-def _svd_complex_case(dtype: np.dtype) -> st.SearchStrategy[Case]:
-    @st.composite
-    def cases(draw: Any) -> Case:
-        batch, m, n = (
-            draw(_batch_shapes()),
-            draw(st.integers(1, 3)),
-            draw(st.integers(1, 3)),
-        )
-        params = {"full_matrices": False, "compute_uv": draw(st.booleans())}
-        return (draw(arrays(dtype, batch + (m, n), QUARTER_TINY)),), params
-
-    return cases()
 
 
 def _svd_complex(e: Any, *, full_matrices: bool, compute_uv: bool) -> Any:
@@ -425,42 +400,22 @@ def _svd_complex_dtype(dtype: np.dtype, params: Any) -> np.dtype:
     return dtype if params["compute_uv"] else np.empty((), dtype).real.dtype
 
 
-def _svd_full_complex(e: Any) -> Any:
-    """`u^H a v` (`v = vh^H`): `diag(s)` padded with zeros, whatever phases
-    LAPACK picks for the vectors."""
-    m, n = get_aval(e).shape[-2:]
-    a = _shifted(e, _offset(m, n, _SINGULAR))
-    u, _s, vt = ops.svd(a, True, True)
-    return ops._mm(_conj(_mT(u)), ops._mm(a, _conj(_mT(vt))))
-
-
-def _svd_full_complex_reference(e: np.ndarray) -> np.ndarray:
-    m, n = get_aval(e).shape[-2:]
-    a = e + _offset(m, n, _SINGULAR).astype(e.dtype)
-    u, _s, vt = np.linalg.svd(a)
-    return np.conj(_np_mT(u)) @ a @ np.conj(_np_mT(vt))
-
-
 COMPLEX_CHANGES: dict[str, dict[str, Any]] = {
     # the real spec's reference already builds the Hermitian matrix
     "cholesky": {},
     "slogdet": {
         "fun": _slogdet_complex, "reference": _slogdet_complex_reference,
     },
-    "eigh": {
-        "fun": _eigh_complex, "reference": _eigh_complex_reference,
-        "cases": _eigh_complex_case,
-    },
+    "eigh": {"cases": _eigh_case(QUARTER_TINY)},
     # LAPACK's R has a real diagonal, so the real spec's sign-free products
     # serve unchanged
     "qr": {},
     "svd": {
         "fun": _svd_complex, "reference": _svd_complex_reference,
-        "cases": _svd_complex_case, "out_dtype": _svd_complex_dtype,
+        "cases": _svd_case(QUARTER_TINY), "out_dtype": _svd_complex_dtype,
     },
-    "svd/full_matrices": {
-        "fun": _svd_full_complex, "reference": _svd_full_complex_reference,
-    },
+    # the real spec's `u^H a v` conjugates already
+    "svd/full_matrices": {},
 }  # fmt: skip
 
 
@@ -507,7 +462,7 @@ def linalg_specs() -> list[PrimitiveSpec]:
             rtol=TOLERANCE, **_square_errors(),
         ),
         PrimitiveSpec(
-            "eigh", ops.eigh_p, _eigh, _eigh_reference, _eigh_case,
+            "eigh", ops.eigh_p, _eigh, _eigh_reference, _eigh_case(TINY),
             rtol={F32: 1e-3, F64: 1e-9}, **_square_errors({"lower": True}),
         ),
         PrimitiveSpec(

@@ -15,8 +15,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import numpy as np
-
 from funcgrad.backend._fusion import Group, is_reduction, plan, unsupported_dtype
 from funcgrad.backend._kernels import aligned_shape, emit_loops
 from funcgrad.backend._loops import Form, ScanForm, control_form, loop_statements
@@ -26,6 +24,7 @@ from funcgrad.backend._registry import (
     literal,
     lower_elementwise,
     reduction_lowerings,
+    scalar_type,
 )
 from funcgrad.core import Jaxpr, JaxprEqn, Literal, Var
 
@@ -191,10 +190,6 @@ def _atom(x: Any, names: dict[Var, str]) -> str:
     return literal(x.val, x.aval.dtype) if type(x) is Literal else names[x]
 
 
-def _dtype(dtype: np.dtype) -> str:
-    return "np.bool_" if dtype == np.bool_ else f"np.{dtype.name}"
-
-
 def _group_lines(
     group: Group,
     names: dict[Var, str],
@@ -219,14 +214,14 @@ def _group_lines(
     finish = []
     for v in group.outputs:
         name = f"v{next(counter)}"
-        dtype = _dtype(v.aval.dtype)
+        dtype = scalar_type(v.aval.dtype)
         if v in reductions:
             eqn = reductions[v]
             axes = eqn.params["axes"]
             keep = tuple(1 if k in axes else n for k, n in enumerate(shape))
             init, _ = reduction_lowerings[eqn.primitive]
             acc = f"{name}_acc"
-            wide = _dtype(accumulator_dtype(eqn.primitive, v.aval.dtype))
+            wide = scalar_type(accumulator_dtype(eqn.primitive, v.aval.dtype))
             identity = literal(init(v.aval.dtype), v.aval.dtype)
             lines.append(f"    {acc} = np.full({keep}, {identity}, {wide})")
             outs.append(acc)
