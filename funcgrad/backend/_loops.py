@@ -20,14 +20,14 @@ Either way, the bodies are compiled once, however many steps run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from funcgrad.backend._registry import control_lowerings, scalar_type
-from funcgrad.core import Jaxpr, JaxprEqn, ShapedArray
+from funcgrad.core import Jaxpr, JaxprEqn, ShapedArray, split_list
 
 
 @dataclass(frozen=True)
@@ -88,15 +88,6 @@ def control_form(eqn: JaxprEqn) -> Form | None:
 def nested_jaxprs(eqn: JaxprEqn) -> tuple[Jaxpr, ...]:
     form = control_form(eqn)
     return () if form is None else form.jaxprs
-
-
-def _split(seq: Sequence[Any], *sizes: int) -> list[list[Any]]:
-    out, start = [], 0
-    for n in sizes:
-        out.append(list(seq[start : start + n]))
-        start += n
-    out.append(list(seq[start:]))
-    return out
 
 
 # --- one numba function with the loop inside ---------------------------------
@@ -162,7 +153,7 @@ def _scan_statements(
 ) -> list[str] | None:
     n = str(form.length) if length is None else length
     body = form.body
-    consts, init, xs = _split(operands, form.num_consts, form.num_carry)
+    consts, init, xs = split_list(operands, form.num_consts, form.num_carry)
     carry_avals = [v.aval for v in body.outvars[: form.num_carry]]
     y_avals = [v.aval for v in body.outvars[form.num_carry :]]
     loop = writer.fresh("l")
@@ -218,7 +209,7 @@ def _store_row(
 def _while_statements(
     form: WhileForm, outs: list[str], operands: list[str], writer: Writer
 ) -> list[str] | None:
-    cond_consts, body_consts, init = _split(
+    cond_consts, body_consts, init = split_list(
         operands, form.cond_nconsts, form.body_nconsts
     )
     avals = [v.aval for v in form.body.outvars]
@@ -289,7 +280,7 @@ class _ScanLoop:
 
     def __call__(self, *args: Any) -> list[Any]:
         form = self.form
-        consts, carry, xs = _split(args, form.num_consts, form.num_carry)
+        consts, carry, xs = split_list(args, form.num_consts, form.num_carry)
         ys = [np.empty((form.length, *a.shape), a.dtype) for a in self.y_avals]
         xs = [np.asarray(x) for x in xs]
         n = form.length
@@ -309,7 +300,7 @@ class _WhileLoop:
 
     def __call__(self, *args: Any) -> list[Any]:
         form = self.form
-        cond_consts, body_consts, carry = _split(
+        cond_consts, body_consts, carry = split_list(
             args, form.cond_nconsts, form.body_nconsts
         )
         while bool(self.cond(*cond_consts, *carry)[0]):

@@ -22,6 +22,7 @@ from funcgrad.core._ir import (
     dce_jaxpr,
     eval_jaxpr,
     pp_jaxpr,
+    split_list,
     typecheck_jaxpr,
 )
 from funcgrad.core._primitive import Primitive
@@ -78,6 +79,7 @@ __all__ = [
     "no_transform_active",
     "pp_jaxpr",
     "short_dtype_name",
+    "split_list",
     "trace_state",
     "transform_origin",
     "tree_flatten",

@@ -162,6 +162,17 @@ class ClosedJaxpr:
     render = Jaxpr.render
 
 
+def split_list(seq: Sequence[Any], *sizes: int) -> list[list[Any]]:
+    """`seq` cut into pieces of the given sizes, and the rest: how the
+    operands of a loop or branch equation divide into their roles."""
+    out, start = [], 0
+    for n in sizes:
+        out.append(list(seq[start : start + n]))
+        start += n
+    out.append(list(seq[start:]))
+    return out
+
+
 # --- evaluation ---------------------------------------------------------------
 
 

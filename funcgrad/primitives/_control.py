@@ -36,6 +36,7 @@ from funcgrad.core import (
     eval_jaxpr,
     get_aval,
     is_inexact,
+    split_list,
 )
 from funcgrad.errors import FuncgradError, FuncgradTypeError
 from funcgrad.primitives import _elementwise as ew
@@ -57,16 +58,6 @@ from funcgrad.transforms import (
 )
 
 # --- helpers shared by the three primitives -----------------------------------
-
-
-def split(seq: Sequence[Any], *sizes: int) -> list[list[Any]]:
-    """`seq` cut into pieces of the given sizes, and the rest."""
-    out, start = [], 0
-    for n in sizes:
-        out.append(list(seq[start : start + n]))
-        start += n
-    out.append(list(seq[start:]))
-    return out
 
 
 def stage(fun: Callable[..., Sequence[Any]], in_avals: Sequence[ShapedArray]) -> Any:
@@ -394,7 +385,7 @@ def scan_impl(
     length: int,
     reverse: bool,
 ) -> list[Any]:
-    consts, carry, xs = split(args, num_consts, num_carry)
+    consts, carry, xs = split_list(args, num_consts, num_carry)
     y_avals = avals_of(jaxpr.outvars[num_carry:])
     ys: list[list[Any]] = [[] for _ in y_avals]
     steps = range(length - 1, -1, -1) if reverse else range(length)
@@ -423,7 +414,7 @@ def scan_abstract_eval(
     length: int,
     reverse: bool,
 ) -> list[ShapedArray]:
-    consts, carry, xs = split(avals, num_consts, num_carry)
+    consts, carry, xs = split_list(avals, num_consts, num_carry)
     bad = [x for x in xs if x.ndim == 0 or x.shape[0] != length]
     if bad:
         raise FuncgradTypeError(
@@ -450,10 +441,10 @@ def scan_jvp(
     length: int,
     reverse: bool,
 ) -> tuple[list[Any], list[Any]]:
-    consts, init, xs = split(primals, num_consts, num_carry)
-    t_consts, t_init, t_xs = split(tangents, num_consts, num_carry)
+    consts, init, xs = split_list(primals, num_consts, num_carry)
+    t_consts, t_init, t_xs = split_list(tangents, num_consts, num_carry)
     in_avals = avals_of(jaxpr.invars)
-    a_consts, a_carry, a_xs = split(in_avals, num_consts, num_carry)
+    a_consts, a_carry, a_xs = split_list(in_avals, num_consts, num_carry)
     d_consts = differentiated(t_consts, a_consts)
     d_carry = differentiated(t_init, a_carry)
     d_xs = differentiated(t_xs, a_xs)
@@ -532,7 +523,7 @@ def scan_jvp(
     n_tc, n_tcarry = len(tc), len(tcarry)
 
     def lin_body(*args: Any) -> list[Any]:
-        inv, tcs, tcar, steps, tx = split(args, n_inv, n_tc, n_tcarry, n_step)
+        inv, tcs, tcar, steps, tx = split_list(args, n_inv, n_tc, n_tcarry, n_step)
         inv_it, step_it = iter(inv), iter(steps)
         res = [next(inv_it) if v else next(step_it) for v in is_value]
         return eval_jaxpr(lin, [], *res, *tcs, *tcar, *tx)
@@ -569,7 +560,7 @@ def scan_transpose(
     length: int,
     reverse: bool,
 ) -> list[Any]:
-    consts, carry, xs = split(args, num_consts, num_carry)
+    consts, carry, xs = split_list(args, num_consts, num_carry)
     # The scans that reverse mode transposes are the linear scans made by
     # `scan_jvp`, whose carries are all tangents. A carry that arrives as a
     # known value is a tangent that was zero at the start (instantiated);
@@ -581,7 +572,7 @@ def scan_transpose(
     ct_ys = list(cts[num_carry:])
     ys_nz = [type(c) is not Zero for c in ct_ys]
     avals = avals_of(jaxpr.invars)
-    a_consts, a_carry, _ = split(avals, num_consts, num_carry)
+    a_consts, a_carry, _ = split_list(avals, num_consts, num_carry)
     res_c = [c for c, lin in zip(consts, lin_c) if not lin]
     res_x = [x for x, lin in zip(xs, lin_x) if not lin]
     acc_avals = [a for a, lin in zip(a_consts, lin_c) if lin]
@@ -590,9 +581,9 @@ def scan_transpose(
     n_res_c, n_acc, n_res_x = len(res_c), len(acc_avals), len(res_x)
 
     def t_body(*a: Any) -> list[Any]:
-        rc, acc, ctc, rx, cty = split(a, n_res_c, n_acc, num_carry, n_res_x)
+        rc, acc, ctc, rx, cty = split_list(a, n_res_c, n_acc, num_carry, n_res_x)
         cts_in = body_t(*rc, *rx, *ctc, *cty)
-        ct_consts, ct_carry_in, ct_xs = split(cts_in, n_acc, num_carry)
+        ct_consts, ct_carry_in, ct_xs = split_list(cts_in, n_acc, num_carry)
         return [ew.add(x, y) for x, y in zip(acc, ct_consts)] + ct_carry_in + ct_xs
 
     y_avals = avals_of(jaxpr.outvars[num_carry:])
@@ -612,7 +603,7 @@ def scan_transpose(
         length=length,
         reverse=not reverse,
     )
-    ct_consts, ct_init, ct_xs = split(outs, n_acc, num_carry)
+    ct_consts, ct_init, ct_xs = split_list(outs, n_acc, num_carry)
     c_it, x_it = iter(ct_consts), iter(ct_xs)
     return (
         [next(c_it) if lin else None for lin in lin_c]
@@ -632,8 +623,8 @@ def scan_batch(
     length: int,
     reverse: bool,
 ) -> tuple[list[Any], list[int | None]]:
-    consts, init, xs = split(vals, num_consts, num_carry)
-    d_consts, d_init, d_xs = split(dims, num_consts, num_carry)
+    consts, init, xs = split_list(vals, num_consts, num_carry)
+    d_consts, d_init, d_xs = split_list(dims, num_consts, num_carry)
     b_consts = [d is not None for d in d_consts]
     b_carry = [d is not None for d in d_init]
     b_xs = [d is not None for d in d_xs]
@@ -842,7 +833,7 @@ def while_impl(
     cond_nconsts: int,
     body_nconsts: int,
 ) -> list[Any]:
-    cc, bc, carry = split(args, cond_nconsts, body_nconsts)
+    cc, bc, carry = split_list(args, cond_nconsts, body_nconsts)
     while bool(eval_jaxpr(cond_jaxpr, [], *cc, *carry)[0]):
         carry = eval_jaxpr(body_jaxpr, [], *bc, *carry)
     return [np.asarray(c) for c in carry]
@@ -856,7 +847,7 @@ def while_abstract_eval(
     cond_nconsts: int,
     body_nconsts: int,
 ) -> list[ShapedArray]:
-    cc, bc, carry = split(avals, cond_nconsts, body_nconsts)
+    cc, bc, carry = split_list(avals, cond_nconsts, body_nconsts)
     check_operands("while_loop's cond_fun", cc + carry, avals_of(cond_jaxpr.invars))
     check_operands("while_loop's body_fun", bc + carry, avals_of(body_jaxpr.invars))
     check_operands("while_loop's carry", avals_of(body_jaxpr.outvars), carry)
@@ -878,8 +869,8 @@ def while_jvp(
         cond_nconsts=cond_nconsts,
         body_nconsts=body_nconsts,
     )
-    cc, bc, carry = split(primals, cond_nconsts, body_nconsts)
-    _, t_bc, t_carry = split(tangents, cond_nconsts, body_nconsts)
+    cc, bc, carry = split_list(primals, cond_nconsts, body_nconsts)
+    _, t_bc, t_carry = split_list(tangents, cond_nconsts, body_nconsts)
     a_bc = [get_aval(b) for b in bc]
     a_carry = [get_aval(c) for c in carry]
     d_bc = differentiated(t_bc, a_bc)
@@ -893,7 +884,7 @@ def while_jvp(
         n_tbc = sum(d_bc)
 
         def joint_body(*args: Any, d_carry: list[bool] = d_carry) -> list[Any]:
-            b, tb, c, tc = split(args, n_bc, n_tbc, n_carry)
+            b, tb, c, tc = split_list(args, n_bc, n_tbc, n_carry)
             tb_it, tc_it = iter(tb), iter(tc)
             tb_full = [next(tb_it) if d else Zero(a) for d, a in zip(d_bc, a_bc)]
             tc_full = [next(tc_it) if d else Zero(a) for d, a in zip(d_carry, a_carry)]
@@ -953,8 +944,8 @@ def while_batch(
     cond_nconsts: int,
     body_nconsts: int,
 ) -> tuple[list[Any], list[int | None]]:
-    cc, bc, carry = split(vals, cond_nconsts, body_nconsts)
-    d_cc, d_bc, d_carry = split(dims, cond_nconsts, body_nconsts)
+    cc, bc, carry = split_list(vals, cond_nconsts, body_nconsts)
+    d_cc, d_bc, d_carry = split_list(dims, cond_nconsts, body_nconsts)
     b_cc = [d is not None for d in d_cc]
     b_bc = [d is not None for d in d_bc]
     b_carry = [d is not None for d in d_carry]
@@ -998,7 +989,7 @@ def while_batch(
         return [ew.gt(count, np.zeros((), np.int32))]
 
     def masked_body(*args: Any) -> list[Any]:
-        pcs, bcs, c = split(args, n_pc + n_cc, n_bcs + n_bc)
+        pcs, bcs, c = split_list(args, n_pc + n_cc, n_bcs + n_bc)
         (p,) = eval_jaxpr(pred, [], *pcs, *c)
         new = eval_jaxpr(body, [], *bcs, *c)
         return [
